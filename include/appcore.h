@@ -1,0 +1,12 @@
+/**
+ * @file appcore.h
+ * @brief Umbrella header: include this to use libappcore.
+ */
+#ifndef APPCORE_H
+#define APPCORE_H
+
+#include "appcore/common.h"
+#include "appcore/error.h"
+#include "appcore/version.h"
+
+#endif /* APPCORE_H */

@@ -1,0 +1,110 @@
+"""Start the real appcore-server binary on a free loopback port and talk HTTP to it.
+
+The server is started with --port 0; the kernel picks a free port and the
+server reports it in its "listening" log line, which we read from stderr.
+No fixed sleeps: we wait on that line, then poll /health with a deadline.
+"""
+import http.client
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+
+PORT_RE = re.compile(r'"port":\s*(\d+)')
+
+
+class ServerProcess:
+    def __init__(self, binary, args=(), env=None, start_timeout=15.0):
+        self.binary = binary
+        self.args = list(args)
+        self.env = dict(os.environ if env is None else env)
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.port = None
+        self.lines = []          # every stderr line, for assertions and debugging
+        self._line_queue = queue.Queue()
+
+    def start(self, wait_ready=True):
+        argv = [self.binary, "--host", "127.0.0.1", "--port", "0"] + self.args
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=self.env, text=True)
+        threading.Thread(target=self._pump_stderr, daemon=True).start()
+        deadline = time.monotonic() + self.start_timeout
+        while self.port is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise RuntimeError("server did not report its port:\n" + "".join(self.lines))
+            try:
+                line = self._line_queue.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise RuntimeError("server exited before listening (code %s):\n%s"
+                                   % (self.proc.wait(), "".join(self.lines)))
+            match = PORT_RE.search(line)
+            if match and '"listening"' in line:
+                self.port = int(match.group(1))
+        if wait_ready:
+            self.wait_for("/health", deadline)
+        return self
+
+    def _pump_stderr(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            self._line_queue.put(line)
+        self._line_queue.put(None)
+
+    def wait_for(self, path, deadline, status=200):
+        last_error = None
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", path)[0] == status:
+                    return
+            except OSError as exc:
+                last_error = exc
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + "".join(self.lines))
+        raise RuntimeError(f"{path} never answered {status}: {last_error}")
+
+    def connection(self, timeout=10.0):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=10.0):
+        """One request on a fresh connection: (status, headers dict lower-cased, body bytes)."""
+        conn = self.connection(timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None):
+        status, response_headers, data = self.request(method, path, body, headers)
+        return status, response_headers, json.loads(data) if data else None
+
+    def send_signal(self, signum):
+        self.proc.send_signal(signum)
+
+    def stop(self, signum=signal.SIGTERM, timeout=15.0):
+        """Send signum and return the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signum)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()

@@ -1,0 +1,106 @@
+#include <check.h>
+#include <string.h>
+
+#include <appcore.h>
+
+#include "check_main.h"
+
+#include "error_internal.h"
+
+START_TEST(strerror_names_every_code)
+{
+	ck_assert_str_eq(appcore_strerror(APPCORE_OK), "success");
+	ck_assert_str_eq(appcore_strerror(APPCORE_ENOMEM), "out of memory");
+	ck_assert_str_eq(appcore_strerror(APPCORE_EPARSE), "input could not be parsed");
+	ck_assert_str_eq(appcore_strerror(APPCORE_EINTERNAL), "internal error");
+	ck_assert_str_eq(appcore_strerror(12345), "unknown error");
+	ck_assert_str_eq(appcore_strerror(-999), "unknown error");
+}
+END_TEST
+
+START_TEST(error_names_are_stable_machine_strings)
+{
+	ck_assert_str_eq(appcore_error_name(APPCORE_OK), "ok");
+	ck_assert_str_eq(appcore_error_name(APPCORE_EPARSE), "parse_error");
+	ck_assert_str_eq(appcore_error_name(APPCORE_EREQUEST), "invalid_request");
+	ck_assert_str_eq(appcore_error_name(APPCORE_EMODEL), "invalid_model");
+	ck_assert_str_eq(appcore_error_name(APPCORE_ELIMIT), "limit_exceeded");
+	ck_assert_str_eq(appcore_error_name(7), "unknown");
+}
+END_TEST
+
+START_TEST(codes_are_ok_zero_and_distinct_negatives)
+{
+	static const int codes[] = {
+#define X_CODE(name, value, machine, text) APPCORE_##name,
+		APPCORE_ERROR_LIST(X_CODE)
+#undef X_CODE
+	};
+	size_t n = sizeof(codes) / sizeof(codes[0]);
+
+	ck_assert_int_eq(APPCORE_OK, 0);
+	for (size_t i = 1; i < n; i++) {
+		ck_assert_int_lt(codes[i], 0);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_int_ne(codes[i], codes[j]);
+	}
+}
+END_TEST
+
+START_TEST(set_fills_code_message_and_returns_code)
+{
+	appcore_error err;
+	int rc;
+
+	memset(&err, 0x55, sizeof(err));
+	rc = ac_error_set(&err, APPCORE_EREQUEST, "instances[%d]: expected %d features, got %d", 2, 30,
+			  29);
+	ck_assert_int_eq(rc, APPCORE_EREQUEST);
+	ck_assert_int_eq(err.code, APPCORE_EREQUEST);
+	ck_assert_int_eq(err.line, 0);
+	ck_assert_int_eq(err.column, 0);
+	ck_assert_str_eq(err.message, "instances[2]: expected 30 features, got 29");
+
+	rc = ac_error_set_at(&err, APPCORE_EPARSE, 3, 14, "unexpected '%c'", '}');
+	ck_assert_int_eq(rc, APPCORE_EPARSE);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_int_eq(err.column, 14);
+	ck_assert_str_eq(err.message, "unexpected '}'");
+
+	ac_error_prefix(&err, "config.yaml:3:14");
+	ck_assert_str_eq(err.message, "config.yaml:3:14: unexpected '}'");
+}
+END_TEST
+
+START_TEST(set_accepts_null_and_truncates)
+{
+	appcore_error err;
+	char long_text[2000];
+
+	ck_assert_int_eq(ac_error_set(NULL, APPCORE_EIO, "ignored"), APPCORE_EIO);
+	appcore_error_clear(NULL);
+
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	ac_error_set(&err, APPCORE_EINVAL, "%s", long_text);
+	ck_assert_uint_eq(strlen(err.message), APPCORE_ERROR_MESSAGE_SIZE - 1);
+
+	appcore_error_clear(&err);
+	ck_assert_int_eq(err.code, APPCORE_OK);
+	ck_assert_str_eq(err.message, "");
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+	Suite *suite = suite_create("error");
+	TCase *tc = tcase_create("error");
+
+	tcase_add_test(tc, strerror_names_every_code);
+	tcase_add_test(tc, error_names_are_stable_machine_strings);
+	tcase_add_test(tc, codes_are_ok_zero_and_distinct_negatives);
+	tcase_add_test(tc, set_fills_code_message_and_returns_code);
+	tcase_add_test(tc, set_accepts_null_and_truncates);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
