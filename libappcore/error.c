@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "error_internal.h"
+#include "utf8.h"
 
 const char *appcore_strerror(int code)
 {
@@ -82,4 +85,33 @@ void ac_error_prefix(appcore_error *err, const char *prefix)
 	snprintf(combined, sizeof(combined), "%s: %s", prefix, err->message);
 	/* Truncate like every other message rather than fail. */
 	snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(err->message) - 1, combined);
+}
+
+int appcore_error_json(char **out, size_t *out_len, const appcore_error *err)
+{
+	char message[APPCORE_ERROR_MESSAGE_SIZE * 3];
+	json_t *detail;
+	json_t *doc;
+	char *text;
+
+	if (out == NULL || err == NULL)
+		return APPCORE_EINVAL;
+	*out = NULL;
+	/* messages quote caller input, which need not be UTF-8 */
+	ac_utf8_sanitize(message, sizeof(message), err->message);
+	detail = json_pack("{s:s,s:s}", "code", appcore_error_name(err->code), "message", message);
+	if (detail != NULL && err->line > 0) {
+		json_object_set_new(detail, "line", json_integer(err->line));
+		json_object_set_new(detail, "column", json_integer(err->column));
+	}
+	doc = detail ? json_pack("{s:o}", "error", detail) : NULL;
+	/* ensure_ascii keeps any byte a message quotes from input valid JSON */
+	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		return APPCORE_ENOMEM;
+	*out = text;
+	if (out_len != NULL)
+		*out_len = strlen(text);
+	return APPCORE_OK;
 }

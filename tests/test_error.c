@@ -91,6 +91,30 @@ START_TEST(set_accepts_null_and_truncates)
 }
 END_TEST
 
+START_TEST(error_json_renders_code_message_and_position)
+{
+	appcore_error err;
+	char *json = NULL;
+	size_t len = 0;
+
+	ac_error_set(&err, APPCORE_EREQUEST, "instances[3][7]: expected a number or null, got string");
+	ck_assert_int_eq(appcore_error_json(&json, &len, &err), APPCORE_OK);
+	ck_assert_str_eq(json, "{\"error\":{\"code\":\"invalid_request\",\"message\":"
+			       "\"instances[3][7]: expected a number or null, got string\"}}");
+	ck_assert_uint_eq(len, strlen(json));
+	appcore_free(json);
+
+	ac_error_set_at(&err, APPCORE_EPARSE, 2, 5, "unexpected \"\x01\xff\" near '\\'");
+	ck_assert_int_eq(appcore_error_json(&json, NULL, &err), APPCORE_OK);
+	ck_assert_str_eq(json, "{\"error\":{\"code\":\"parse_error\",\"message\":"
+			       "\"unexpected \\\"\\u0001\\uFFFD\\\" near '\\\\'\",\"line\":2,\"column\":5}}");
+	appcore_free(json);
+
+	ck_assert_int_eq(appcore_error_json(NULL, NULL, &err), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_error_json(&json, NULL, NULL), APPCORE_EINVAL);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *suite = suite_create("error");
@@ -101,6 +125,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, codes_are_ok_zero_and_distinct_negatives);
 	tcase_add_test(tc, set_fills_code_message_and_returns_code);
 	tcase_add_test(tc, set_accepts_null_and_truncates);
+	tcase_add_test(tc, error_json_renders_code_message_and_position);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

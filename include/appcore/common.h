@@ -30,4 +30,19 @@
 #  define APPCORE_END_DECLS
 #endif
 
+#include <stddef.h>
+
+APPCORE_BEGIN_DECLS
+
+/**
+ * Release memory that libappcore allocated and handed to the caller (response
+ * bodies, rendered text). Use this rather than free() so a program whose
+ * allocator differs from the library's stays correct.
+ *
+ * @param ptr may be NULL. Thread-safe.
+ */
+APPCORE_API void appcore_free(void *ptr);
+
+APPCORE_END_DECLS
+
 #endif /* APPCORE_COMMON_H */

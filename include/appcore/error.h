@@ -83,6 +83,20 @@ APPCORE_API const char *appcore_error_name(int code);
  */
 APPCORE_API void appcore_error_clear(appcore_error *err);
 
+/**
+ * Render @p err as the JSON error body shared by appcore-server and
+ * appcore-cli: `{"error":{"code":"<appcore_error_name>","message":"..."}}`
+ * (plus `"line"` and `"column"` when they are set).
+ *
+ * @param out      receives a NUL-terminated string owned by the caller; release
+ *                 it with appcore_free().
+ * @param out_len  receives strlen(*out); may be NULL.
+ * @param err      the error to render; must not be NULL.
+ * @return APPCORE_OK, APPCORE_EINVAL for NULL arguments, APPCORE_ENOMEM.
+ *         Thread-safe.
+ */
+APPCORE_API int appcore_error_json(char **out, size_t *out_len, const appcore_error *err);
+
 APPCORE_END_DECLS
 
 #endif /* APPCORE_ERROR_H */
