@@ -1,65 +1,240 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <civetweb.h>
 #include <jansson.h>
 
+#include "app.h"
 #include "http.h"
+#include "request_id.h"
 
-int http_send(struct mg_connection *conn, int status, const char *content_type,
+void request_init(struct request *req, struct mg_connection *conn, struct app *app)
+{
+	const char *client_id;
+
+	memset(req, 0, sizeof(*req));
+	req->conn = conn;
+	req->info = mg_get_request_info(conn);
+	req->app = app;
+	req->route = ROUTE_UNMATCHED;
+	/* a request CivetWeb could not parse (framework errors) has no method */
+	req->head_only = req->info->request_method != NULL &&
+			 strcmp(req->info->request_method, "HEAD") == 0;
+	client_id = mg_get_header(conn, "X-Request-ID");
+	if (request_id_is_sane(client_id))
+		snprintf(req->id, sizeof(req->id), "%s", client_id);
+	else
+		request_id_generate(req->id, sizeof(req->id));
+}
+
+const char *http_header(const struct request *req, const char *name)
+{
+	return mg_get_header(req->conn, name);
+}
+
+/* Mirror CivetWeb's own keep-alive rule (should_keep_alive) so the Connection
+ * header we write matches what the server then does with the socket. */
+static int client_keeps_alive(const struct request *req)
+{
+	const char *connection = http_header(req, "Connection");
+
+	if (connection != NULL)
+		return strcasestr(connection, "keep-alive") != NULL;
+	return req->info->http_version != NULL && strcmp(req->info->http_version, "1.1") == 0;
+}
+
+int http_send(struct request *req, int status, const char *content_type,
 	      const char *extra_headers, const char *body, size_t body_len)
 {
-	const struct mg_request_info *request = mg_get_request_info(conn);
-	int head_only = request != NULL && strcmp(request->request_method, "HEAD") == 0;
-	char head[1024];
+	char head[2048];
 	int head_len;
+	int keep_alive;
 	char *response;
 	size_t total;
+
+	keep_alive = !req->must_close && !atomic_load(&req->app->draining) && client_keeps_alive(req);
+	if (!keep_alive)
+		mg_disable_connection_keep_alive(req->conn);
 
 	head_len = snprintf(head, sizeof(head),
 			    "HTTP/1.1 %d %s\r\n"
 			    "Content-Type: %s\r\n"
 			    "Content-Length: %zu\r\n"
 			    "Cache-Control: no-store\r\n"
+			    "X-Request-ID: %s\r\n"
+			    "Connection: %s\r\n"
 			    "%s"
 			    "\r\n",
-			    status, mg_get_response_code_text(conn, status), content_type, body_len,
+			    status, mg_get_response_code_text(req->conn, status), content_type, body_len,
+			    req->id, keep_alive ? "keep-alive" : "close",
 			    extra_headers ? extra_headers : "");
+	req->status = status;
 	if (head_len < 0 || (size_t)head_len >= sizeof(head))
-		return -1;
+		return status;
 
-	total = (size_t)head_len + (head_only ? 0 : body_len);
+	total = (size_t)head_len + (req->head_only ? 0 : body_len);
 	response = malloc(total);
-	if (response == NULL)
-		return -1;
+	if (response == NULL) {
+		mg_disable_connection_keep_alive(req->conn);
+		return status;
+	}
 	memcpy(response, head, (size_t)head_len);
-	if (!head_only && body_len > 0)
+	if (!req->head_only && body_len > 0)
 		memcpy(response + head_len, body, body_len);
-	mg_write(conn, response, total);
+	if (mg_write(req->conn, response, total) > 0)
+		req->bytes_out = total;
 	free(response);
 	return status;
 }
 
-int http_send_json(struct mg_connection *conn, int status, const char *body, size_t body_len)
+int http_send_json(struct request *req, int status, const char *body, size_t body_len)
 {
-	return http_send(conn, status, "application/json", NULL, body, body_len);
+	return http_send(req, status, "application/json", NULL, body, body_len);
 }
 
-int http_send_error(struct mg_connection *conn, int status, const char *extra_headers,
-		    const char *code, const char *message)
+static int send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc)
 {
-	json_t *doc = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
-	char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	int result;
 
 	json_decref(doc);
 	if (body == NULL) {
 		static const char out_of_memory[] =
-			"{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-		return http_send_json(conn, 500, out_of_memory, sizeof(out_of_memory) - 1);
+			"{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+		req->must_close = 1;
+		return http_send_json(req, 500, out_of_memory, sizeof(out_of_memory) - 1);
 	}
-	result = http_send(conn, status, "application/json", extra_headers, body, strlen(body));
+	result = http_send(req, status, "application/json", extra_headers, body, strlen(body));
 	free(body);
 	return result;
+}
+
+int http_send_error(struct request *req, int status, const char *extra_headers, const char *code,
+		    const char *message)
+{
+	/* messages are built by the server from printable text (see
+	 * routes.c:printable_copy), so json_pack cannot meet invalid UTF-8 */
+	return send_json_doc(req, status, extra_headers,
+			     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+int http_send_appcore_error(struct request *req, int status, const appcore_error *err)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int result;
+
+	if (appcore_error_json(&body, &len, err) != APPCORE_OK) {
+		req->must_close = 1;
+		return http_send_error(req, 500, NULL, "out_of_memory", "out of memory");
+	}
+	result = http_send_json(req, status, body, len);
+	appcore_free(body);
+	return result;
+}
+
+static void answer_expect_continue(struct request *req)
+{
+	static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	const char *expect = http_header(req, "Expect");
+
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+		mg_write(req->conn, continue_line, sizeof(continue_line) - 1);
+}
+
+static int is_chunked(const struct request *req)
+{
+	const char *encoding = http_header(req, "Transfer-Encoding");
+	return encoding != NULL && strcasestr(encoding, "chunked") != NULL;
+}
+
+enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len)
+{
+	long long declared = req->info->content_length;
+	size_t capacity;
+	size_t used = 0;
+	char *buffer;
+
+	*body = NULL;
+	*len = 0;
+	if (declared > (long long)max_bytes) {
+		req->must_close = 1;
+		return BODY_TOO_LARGE;
+	}
+	if (declared < 0 && !is_chunked(req)) {
+		/* no body at all */
+		buffer = malloc(1);
+		if (buffer == NULL)
+			return BODY_NO_MEMORY;
+		buffer[0] = '\0';
+		*body = buffer;
+		return BODY_OK;
+	}
+
+	answer_expect_continue(req);
+	capacity = declared >= 0 ? (size_t)declared + 1 : 16384;
+	buffer = malloc(capacity);
+	if (buffer == NULL) {
+		req->must_close = 1;
+		return BODY_NO_MEMORY;
+	}
+	for (;;) {
+		int n;
+
+		if (used + 1 >= capacity) {
+			/* only chunked bodies grow; cap them while reading */
+			size_t grown = capacity * 2 > max_bytes + 2 ? max_bytes + 2 : capacity * 2;
+			char *bigger;
+
+			if (declared >= 0 || grown <= capacity)
+				break;
+			bigger = realloc(buffer, grown);
+			if (bigger == NULL) {
+				free(buffer);
+				req->must_close = 1;
+				return BODY_NO_MEMORY;
+			}
+			buffer = bigger;
+			capacity = grown;
+		}
+		n = mg_read(req->conn, buffer + used, capacity - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		req->bytes_in = used;
+		if (used > max_bytes) {
+			free(buffer);
+			req->must_close = 1;
+			return BODY_TOO_LARGE;
+		}
+	}
+	/* mg_read returns 0 both at the end and on timeout: compare with the
+	 * declared length to tell a short body from a complete one */
+	if (declared >= 0 && used != (size_t)declared) {
+		free(buffer);
+		req->must_close = 1;
+		return BODY_INCOMPLETE;
+	}
+	buffer[used] = '\0';
+	*body = buffer;
+	*len = used;
+	return BODY_OK;
+}
+
+void http_skip_body(struct request *req, size_t max_bytes)
+{
+	const char *expect = http_header(req, "Expect");
+	char *body;
+	size_t len;
+
+	/* a client waiting for 100 Continue has not sent the body: answering
+	 * now and closing is cheaper than inviting a body we will not use */
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+		req->must_close = 1;
+		return;
+	}
+	if (http_read_body(req, max_bytes, &body, &len) == BODY_OK)
+		free(body);
 }

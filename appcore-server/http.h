@@ -1,24 +1,68 @@
-/* Writing HTTP responses: each answer is formatted into one buffer and sent
- * with a single mg_write, because mg_write is unbuffered (one send per call). */
+/* One HTTP exchange: reading the request body within limits and writing the
+ * response. Each answer is formatted into one buffer and sent with a single
+ * mg_write, because mg_write is unbuffered (one send per call). */
 #ifndef APPCORE_SERVER_HTTP_H
 #define APPCORE_SERVER_HTTP_H
 
 #include <stddef.h>
 
+#include <appcore.h>
+
+#include "route_ids.h"
+
 struct mg_connection;
+struct mg_request_info;
+struct app;
 
-/* Send status line, standard headers, extra_headers (already "\r\n"-terminated
- * lines, may be NULL) and body. Returns status, the value a CivetWeb handler
- * returns. */
-int http_send(struct mg_connection *conn, int status, const char *content_type,
+/* X-Request-ID values longer than this, or with other characters than
+ * [A-Za-z0-9._-], are replaced by a generated id. */
+#define REQUEST_ID_MAX 128
+
+struct request {
+	struct mg_connection *conn;
+	const struct mg_request_info *info;
+	struct app *app;
+	enum route_id route;
+	char id[REQUEST_ID_MAX + 1];
+	int head_only;      /* HEAD: headers as for GET, no body */
+	int must_close;     /* the connection cannot be reused after this answer */
+	int status;         /* the status sent, 0 before */
+	size_t bytes_in;    /* request body bytes read */
+	size_t bytes_out;   /* response bytes written */
+};
+
+void request_init(struct request *req, struct mg_connection *conn, struct app *app);
+
+/* Send status line, headers (Content-Type, Content-Length, Cache-Control,
+ * X-Request-ID, Connection, then extra_headers: "\r\n"-terminated lines or
+ * NULL) and body. Returns status, the value a CivetWeb handler returns. */
+int http_send(struct request *req, int status, const char *content_type,
 	      const char *extra_headers, const char *body, size_t body_len);
+int http_send_json(struct request *req, int status, const char *body, size_t body_len);
+/* {"error":{"code":code,"message":message}} */
+int http_send_error(struct request *req, int status, const char *extra_headers, const char *code,
+		    const char *message);
+/* appcore_error_json(err) */
+int http_send_appcore_error(struct request *req, int status, const appcore_error *err);
 
-/* Send a JSON body. */
-int http_send_json(struct mg_connection *conn, int status, const char *body, size_t body_len);
+enum body_result {
+	BODY_OK,
+	BODY_TOO_LARGE,  /* declared or actual size over the limit */
+	BODY_INCOMPLETE, /* fewer bytes than Content-Length before EOF/timeout */
+	BODY_NO_MEMORY,
+};
 
-/* Send {"error":{"code":code,"message":message}} with the given status and
- * optional extra header lines (e.g. "Allow: GET\r\n"). */
-int http_send_error(struct mg_connection *conn, int status, const char *extra_headers,
-		    const char *code, const char *message);
+/* Read the whole request body (Content-Length or chunked) into a malloc'd,
+ * NUL-terminated buffer, answering "Expect: 100-continue" first. A declared
+ * length over max_bytes is refused before reading anything. On any result but
+ * BODY_OK the connection is marked must_close and *body is NULL. */
+enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len);
+
+/* Before answering without reading the body: read and discard a small
+ * declared body so the connection can stay open, else mark must_close. */
+void http_skip_body(struct request *req, size_t max_bytes);
+
+/* The value of a request header, or NULL. */
+const char *http_header(const struct request *req, const char *name);
 
 #endif

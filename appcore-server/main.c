@@ -1,41 +1,224 @@
 /*
  * appcore-server: a thin CivetWeb shell around libappcore.
  *
+ * Lifecycle: configuration (defaults < file < env < flags), then listen, then
+ * load the model (so /health answers and /ready says 503 during a long load),
+ * then serve until SIGTERM/SIGINT, drain, stop.
+ *
  * Signals are blocked before CivetWeb starts its workers, so every thread
- * inherits the mask and only the main thread receives SIGTERM/SIGINT through
- * sigwait(). That keeps shutdown out of signal-handler context and makes the
- * process behave as PID 1 in a container (no default action is relied on).
+ * inherits the mask and only the main thread receives SIGTERM/SIGINT, through
+ * sigwait(). Shutdown therefore runs in ordinary code, not a signal handler,
+ * and the process needs no init as PID 1 in a container.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <appcore.h>
 #include <civetweb.h>
+#include <jansson.h>
 
+#include "app.h"
 #include "options.h"
+#include "request_id.h"
 #include "routes.h"
 
-static int wait_for_stop_signal(const sigset_t *stop_signals)
+static double monotonic_seconds(void)
 {
-	int signal_number = 0;
+	struct timespec now;
 
-	while (sigwait(stop_signals, &signal_number) != 0)
-		;
-	return signal_number;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* NULL on failure, with *exit_code 1 for a bad file or environment and 2 for a
+ * bad flag value (a usage error). */
+static appcore_config *load_config(const struct server_options *options, int *exit_code)
+{
+	appcore_config *config = NULL;
+	appcore_error err;
+
+	appcore_error_clear(&err);
+	*exit_code = 1;
+	if (appcore_config_load(&config, options->config_path, &err) != APPCORE_OK) {
+		fprintf(stderr, "appcore-server: %s\n", err.message);
+		return NULL;
+	}
+	for (int i = 0; i < FLAG_COUNT; i++) {
+		const struct flag_setting *flag = &options->flags[i];
+		if (flag->value == NULL)
+			continue;
+		if (appcore_config_set(config, flag->key, flag->value, APPCORE_CONFIG_FLAG, &err) !=
+		    APPCORE_OK) {
+			fprintf(stderr, "appcore-server: %s\nTry 'appcore-server --help'.\n",
+				err.message);
+			appcore_config_free(config);
+			*exit_code = 2;
+			return NULL;
+		}
+	}
+	return config;
+}
+
+static int print_config(const appcore_config *config, const char *format)
+{
+	appcore_error err;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (appcore_config_render(&text, &len, config,
+				  strcmp(format, "json") == 0 ? APPCORE_CONFIG_JSON : APPCORE_CONFIG_YAML,
+				  &err) != APPCORE_OK) {
+		fprintf(stderr, "appcore-server: %s\n", err.message);
+		return 1;
+	}
+	fwrite(text, 1, len, stdout);
+	appcore_free(text);
+	return 0;
+}
+
+static appcore_logger *make_logger(const appcore_config *config)
+{
+	appcore_logger *log = NULL;
+	appcore_log_level level = APPCORE_LOG_INFO;
+	const char *format = appcore_config_get_string(config, "logging.format");
+	appcore_error err;
+
+	appcore_log_level_parse(&level, appcore_config_get_string(config, "logging.level"));
+	if (appcore_logger_new(&log, 2, level,
+			       format && strcmp(format, "text") == 0 ? APPCORE_LOG_TEXT : APPCORE_LOG_JSON,
+			       &err) != APPCORE_OK) {
+		fprintf(stderr, "appcore-server: %s\n", err.message);
+		return NULL;
+	}
+	return log;
+}
+
+/* CivetWeb's accept loop spins when descriptors run out (upstream #962):
+ * take every descriptor the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
+static struct mg_context *start_http(struct app *app, const struct server_options *options,
+				     int *port_out)
+{
+	const appcore_config *config = app->config;
+	char listening[300], threads[24], request_timeout[24], keep_alive_timeout[24];
+	struct mg_callbacks callbacks;
+	struct mg_server_port ports[4];
+	struct mg_context *ctx;
+	int count;
+
+	snprintf(listening, sizeof(listening), "%s:%lld",
+		 appcore_config_get_string(config, "server.host"),
+		 options->any_port ? 0LL : appcore_config_get_int(config, "server.port"));
+	snprintf(threads, sizeof(threads), "%lld", appcore_config_get_int(config, "server.threads"));
+	snprintf(request_timeout, sizeof(request_timeout), "%lld",
+		 appcore_config_get_int(config, "server.request_timeout_ms"));
+	snprintf(keep_alive_timeout, sizeof(keep_alive_timeout), "%lld",
+		 appcore_config_get_int(config, "server.keep_alive_timeout_ms"));
+	/* no document_root: nothing is ever served from disk */
+	const char *civetweb_options[] = {
+		"listening_ports", listening,
+		"num_threads", threads,
+		"enable_keep_alive", "yes",
+		"tcp_nodelay", "1",
+		"request_timeout_ms", request_timeout,
+		"keep_alive_timeout_ms", keep_alive_timeout,
+		"listen_backlog", "1024",
+		NULL,
+	};
+
+	memset(&callbacks, 0, sizeof(callbacks));
+	callbacks.http_error = routes_framework_error;
+	ctx = mg_start(&callbacks, app, civetweb_options);
+	if (ctx == NULL)
+		return NULL;
+	mg_set_request_handler(ctx, "**", routes_dispatch, app);
+	memset(ports, 0, sizeof(ports));
+	count = mg_get_server_ports(ctx, 4, ports);
+	*port_out = count > 0 ? ports[0].port : 0;
+	return ctx;
+}
+
+static appcore_model *load_model(struct app *app)
+{
+	const char *path = appcore_config_get_string(app->config, "model.path");
+	double started = monotonic_seconds();
+	appcore_model *model = NULL;
+	appcore_error err;
+
+	appcore_error_clear(&err);
+	if (appcore_model_load_file(&model, path, &err) != APPCORE_OK ||
+	    appcore_model_set_identity(model, appcore_config_get_string(app->config, "model.name"),
+				       appcore_config_get_string(app->config, "model.version"),
+				       &err) != APPCORE_OK ||
+	    server_metrics_set_model(&app->metrics, model, &err) != APPCORE_OK) {
+		appcore_log_field fields[] = {
+			APPCORE_LOG_STR("path", path),
+			APPCORE_LOG_STR("code", appcore_error_name(err.code)),
+			APPCORE_LOG_STR("error", err.message),
+		};
+		appcore_log(app->log, APPCORE_LOG_ERROR, "model failed to load", fields, 3);
+		appcore_model_unref(model);
+		return NULL;
+	}
+	{
+		appcore_log_field fields[] = {
+			APPCORE_LOG_STR("path", path),
+			APPCORE_LOG_STR("name", appcore_model_name(model)),
+			APPCORE_LOG_STR("version", appcore_model_version(model)),
+			APPCORE_LOG_STR("objective", appcore_model_objective(model)),
+			APPCORE_LOG_STR("booster", appcore_model_booster(model)),
+			APPCORE_LOG_INT("trees", (long long)appcore_model_num_trees(model)),
+			APPCORE_LOG_INT("features", (long long)appcore_model_num_features(model)),
+			APPCORE_LOG_FLOAT("load_ms", (monotonic_seconds() - started) * 1000.0),
+		};
+		appcore_log(app->log, APPCORE_LOG_INFO, "model loaded", fields,
+			    sizeof(fields) / sizeof(fields[0]));
+	}
+	return model;
+}
+
+/* Let in-flight requests finish, up to the grace period. Requests that still
+ * arrive are served with "Connection: close", so keep-alive clients leave;
+ * stop once nothing is in flight and nothing has finished for a quiet
+ * interval (a request already on the wire is then answered, not dropped). */
+static void drain(struct app *app, double grace_seconds)
+{
+	const double quiet_seconds = 0.1;
+	const struct timespec pause = { 0, 5 * 1000 * 1000 };
+	double deadline = monotonic_seconds() + grace_seconds;
+
+	while (monotonic_seconds() < deadline) {
+		double last_finish = (double)atomic_load(&app->last_finish_ns) / 1e9;
+		if (atomic_load(&app->in_flight) == 0 && monotonic_seconds() - last_finish >= quiet_seconds)
+			break;
+		nanosleep(&pause, NULL);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct server_options options;
-	struct mg_callbacks callbacks;
+	struct app app;
 	struct mg_context *ctx;
-	struct mg_server_port ports[4];
-	char listening[300];
-	char threads[16];
+	appcore_model *model;
+	appcore_error err;
 	sigset_t stop_signals;
-	int port_count;
-	int signal_number;
+	int signal_number = 0;
+	int port = 0;
+	int exit_code = 1;
 
 	switch (server_options_parse(&options, argc, argv)) {
 	case OPTIONS_EXIT_OK:
@@ -46,45 +229,110 @@ int main(int argc, char **argv)
 		break;
 	}
 
+	memset(&app, 0, sizeof(app));
+	app.config = load_config(&options, &exit_code);
+	if (app.config == NULL)
+		return exit_code;
+	exit_code = 1;
+	if (options.print_config != NULL) {
+		exit_code = print_config(app.config, options.print_config);
+		appcore_config_free(app.config);
+		return exit_code;
+	}
+	app.log = make_logger(app.config);
+	if (app.log == NULL)
+		goto out_config;
+
+	app.max_body_bytes = (size_t)appcore_config_get_int(app.config, "server.max_body_bytes");
+	app.access_log = appcore_config_get_bool(app.config, "logging.access_log");
+	app.metrics_enabled = appcore_config_get_bool(app.config, "metrics.enabled");
+	appcore_predict_options_init(&app.predict_options);
+	app.predict_options.max_batch_rows =
+		(size_t)appcore_config_get_int(app.config, "model.max_batch_rows");
+	if (app.metrics_enabled) {
+		const double *buckets = NULL;
+		size_t num_buckets = appcore_config_get_double_list(
+			app.config, "metrics.latency_buckets_seconds", &buckets);
+		if (server_metrics_init(&app.metrics, buckets, num_buckets, &err) != APPCORE_OK) {
+			appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+			appcore_log(app.log, APPCORE_LOG_ERROR, "metrics setup failed", fields, 1);
+			goto out_logger;
+		}
+	}
+
+	json_object_seed(0); /* before any worker thread exists */
+	request_id_seed();
+	raise_fd_limit();
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	snprintf(listening, sizeof(listening), "%s:%d", options.host, options.port);
-	snprintf(threads, sizeof(threads), "%d", options.threads);
-	const char *civetweb_options[] = {
-		"listening_ports", listening,
-		"num_threads", threads,
-		"enable_keep_alive", "yes",
-		"tcp_nodelay", "1",
-		NULL,
-	};
-
 	mg_init_library(0);
-	memset(&callbacks, 0, sizeof(callbacks));
-	ctx = mg_start(&callbacks, NULL, civetweb_options);
+	ctx = start_http(&app, &options, &port);
 	if (ctx == NULL) {
-		fprintf(stderr,
-			"{\"level\":\"error\",\"msg\":\"cannot listen\",\"address\":\"%s\",\"port\":%d}\n",
-			options.host, options.port);
-		mg_exit_library();
-		return 1;
+		appcore_log_field fields[] = {
+			APPCORE_LOG_STR("address", appcore_config_get_string(app.config, "server.host")),
+			APPCORE_LOG_INT("port", options.any_port ? 0 : appcore_config_get_int(app.config, "server.port")),
+		};
+		appcore_log(app.log, APPCORE_LOG_ERROR, "cannot listen", fields, 2);
+		goto out_library;
 	}
-	mg_set_request_handler(ctx, "**", routes_dispatch, NULL);
+	{
+		appcore_log_field fields[] = {
+			APPCORE_LOG_STR("version", appcore_version()),
+			APPCORE_LOG_STR("revision", appcore_build_revision()),
+			APPCORE_LOG_STR("address", appcore_config_get_string(app.config, "server.host")),
+			APPCORE_LOG_INT("port", port),
+			APPCORE_LOG_INT("threads", appcore_config_get_int(app.config, "server.threads")),
+			APPCORE_LOG_INT("max_body_bytes", (long long)app.max_body_bytes),
+			APPCORE_LOG_INT("request_timeout_ms",
+					appcore_config_get_int(app.config, "server.request_timeout_ms")),
+			APPCORE_LOG_INT("shutdown_grace_ms",
+					appcore_config_get_int(app.config, "server.shutdown_grace_ms")),
+			APPCORE_LOG_STR("model_path", appcore_config_get_string(app.config, "model.path")),
+			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
+			APPCORE_LOG_BOOL("access_log", app.access_log),
+		};
+		appcore_log(app.log, APPCORE_LOG_INFO, "listening", fields,
+			    sizeof(fields) / sizeof(fields[0]));
+	}
 
-	memset(ports, 0, sizeof(ports));
-	port_count = mg_get_server_ports(ctx, 4, ports);
-	fprintf(stderr,
-		"{\"level\":\"info\",\"msg\":\"listening\",\"version\":\"%s\",\"address\":\"%s\",\"port\":%d}\n",
-		appcore_version(), options.host, port_count > 0 ? ports[0].port : options.port);
+	model = load_model(&app);
+	if (model == NULL) {
+		mg_stop(ctx);
+		goto out_library;
+	}
+	atomic_store_explicit(&app.model, model, memory_order_release);
 
-	signal_number = wait_for_stop_signal(&stop_signals);
-	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":\"%s\"}\n",
-		signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+	while (sigwait(&stop_signals, &signal_number) != 0)
+		;
+	atomic_store(&app.draining, 1);
+	{
+		appcore_log_field fields[] = {
+			APPCORE_LOG_STR("signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"),
+			APPCORE_LOG_INT("in_flight", atomic_load(&app.in_flight)),
+		};
+		appcore_log(app.log, APPCORE_LOG_INFO, "draining", fields, 2);
+	}
+	drain(&app, (double)appcore_config_get_int(app.config, "server.shutdown_grace_ms") / 1000.0);
 	mg_stop(ctx);
+	{
+		appcore_log_field fields[] = {
+			APPCORE_LOG_INT("in_flight", atomic_load(&app.in_flight)),
+		};
+		appcore_log(app.log, APPCORE_LOG_INFO, "stopped", fields, 1);
+	}
+	appcore_model_unref(model);
+	exit_code = 0;
+
+out_library:
 	mg_exit_library();
-	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
-	return 0;
+	server_metrics_free(&app.metrics);
+out_logger:
+	appcore_logger_free(app.log);
+out_config:
+	appcore_config_free(app.config);
+	return exit_code;
 }

@@ -1,7 +1,6 @@
-#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <appcore.h>
@@ -14,36 +13,51 @@ static void print_usage(FILE *to)
 		"Usage: appcore-server [OPTION]...\n"
 		"Serve an XGBoost model over HTTP (REST API %s).\n"
 		"\n"
-		"  -H, --host ADDR      address to listen on (default 127.0.0.1)\n"
-		"  -p, --port PORT      TCP port, 0 for any free port (default 8000)\n"
-		"  -t, --threads N      connections served at once (default 64)\n"
-		"  -h, --help           show this help and exit\n"
-		"  -V, --version        show the version and exit\n"
+		"  -c, --config PATH      configuration file (default: $APPCORE_CONFIG, else built-in\n"
+		"                         defaults; see configs/config.yaml)\n"
+		"  -H, --host ADDR        address to listen on (server.host)\n"
+		"  -p, --port PORT        TCP port (server.port); 0 picks a free port, reported in\n"
+		"                         the \"listening\" log line\n"
+		"  -t, --threads N        connections served at once (server.threads)\n"
+		"  -m, --model PATH       XGBoost JSON model to serve (model.path)\n"
+		"      --print-config[=yaml|json]\n"
+		"                         print the effective configuration with the source of\n"
+		"                         each value, and exit\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
 		"\n"
-		"Endpoints: GET /health, GET /version.\n"
-		"SIGTERM or SIGINT stops the server gracefully (exit code 0).\n",
+		"Precedence: built-in defaults < config file < APPCORE_<SECTION>_<KEY> environment\n"
+		"variables < these flags.\n"
+		"Endpoints: GET /health, /ready, /version, /model, /metrics; POST /predict.\n"
+		"SIGTERM or SIGINT: /ready turns 503, in-flight requests finish, exit code 0.\n"
+		"Exit codes: 0 stopped cleanly, 1 configuration, model or listen error, 2 usage error.\n",
 		APPCORE_API_VERSION);
 }
 
-static int parse_int(const char *text, long min, long max, int *out)
-{
-	char *end = NULL;
-	long value;
+static enum options_result usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
-		return -1;
-	*out = (int)value;
-	return 0;
+static enum options_result usage_error(const char *format, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "appcore-server: ");
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'appcore-server --help'.\n");
+	return OPTIONS_EXIT_USAGE;
 }
 
 enum options_result server_options_parse(struct server_options *out, int argc, char **argv)
 {
+	enum { OPT_PRINT_CONFIG = 256 };
 	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "print-config", optional_argument, NULL, OPT_PRINT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -51,32 +65,42 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 	int opt;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(out->host, sizeof(out->host), "%s", "127.0.0.1");
-	out->port = 8000;
-	out->threads = 64;
+	out->flags[FLAG_HOST].key = "server.host";
+	out->flags[FLAG_PORT].key = "server.port";
+	out->flags[FLAG_THREADS].key = "server.threads";
+	out->flags[FLAG_MODEL].key = "model.path";
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":H:p:t:hV", long_options, NULL)) != -1) {
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":c:H:p:t:m:hV", long_options, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			out->config_path = optarg;
+			break;
 		case 'H':
-			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(out->host)) {
-				fprintf(stderr, "appcore-server: --host: invalid address '%s'\n", optarg);
-				return OPTIONS_EXIT_USAGE;
-			}
-			snprintf(out->host, sizeof(out->host), "%s", optarg);
+			out->flags[FLAG_HOST].value = optarg;
 			break;
 		case 'p':
-			if (parse_int(optarg, 0, 65535, &out->port) != 0) {
-				fprintf(stderr, "appcore-server: --port: expected 0..65535, got '%s'\n", optarg);
-				return OPTIONS_EXIT_USAGE;
+			/* port 0 is not a valid configured port, but a useful flag */
+			if (strcmp(optarg, "0") == 0) {
+				out->any_port = 1;
+				out->flags[FLAG_PORT].value = NULL;
+			} else {
+				out->any_port = 0;
+				out->flags[FLAG_PORT].value = optarg;
 			}
 			break;
 		case 't':
-			if (parse_int(optarg, 1, 4096, &out->threads) != 0) {
-				fprintf(stderr, "appcore-server: --threads: expected 1..4096, got '%s'\n",
-					optarg);
-				return OPTIONS_EXIT_USAGE;
-			}
+			out->flags[FLAG_THREADS].value = optarg;
+			break;
+		case 'm':
+			out->flags[FLAG_MODEL].value = optarg;
+			break;
+		case OPT_PRINT_CONFIG:
+			out->print_config = optarg ? optarg : "yaml";
+			if (strcmp(out->print_config, "yaml") != 0 && strcmp(out->print_config, "json") != 0)
+				return usage_error("--print-config: expected yaml or json, got '%s'",
+						   out->print_config);
 			break;
 		case 'h':
 			print_usage(stdout);
@@ -86,19 +110,12 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 			       appcore_build_revision());
 			return OPTIONS_EXIT_OK;
 		case ':':
-			fprintf(stderr, "appcore-server: option '%s' needs a value\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'appcore-server --help'.\n");
-			return OPTIONS_EXIT_USAGE;
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "appcore-server: unknown option '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'appcore-server --help'.\n");
-			return OPTIONS_EXIT_USAGE;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "appcore-server: unexpected argument '%s'\n", argv[optind]);
-		fprintf(stderr, "Try 'appcore-server --help'.\n");
-		return OPTIONS_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
 	return OPTIONS_RUN;
 }

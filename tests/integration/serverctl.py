@@ -108,3 +108,65 @@ class ServerProcess:
 
     def __exit__(self, *exc):
         self.kill()
+
+
+class RawConnection:
+    """A plain socket to the server, for what http.client hides: exact bytes on
+    the wire, 100 Continue, partial bodies, connection reuse."""
+
+    def __init__(self, port, timeout=10.0):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buffer += chunk
+
+    def read_head(self):
+        """Read up to the blank line: (status, headers dict lower-cased)."""
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return status, headers
+
+    def read_response(self, head_only=False):
+        """(status, headers, body) of one response with a Content-Length."""
+        status, headers = self.read_head()
+        length = 0 if head_only else int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, headers, body
+
+    def wait_closed(self):
+        """Block until the server closes its side: True on EOF or reset,
+        False if it sends more data; socket.timeout if it does neither."""
+        try:
+            return self.buffer == b"" and self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def http_request_bytes(method, path, body=b"", headers=None):
+    """Serialise one HTTP/1.1 request with Content-Length (unless headers say otherwise)."""
+    headers = dict(headers or {})
+    headers.setdefault("Host", "127.0.0.1")
+    if body and "Transfer-Encoding" not in headers:
+        headers.setdefault("Content-Length", str(len(body)))
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode("latin-1") + b"\r\n" + body

@@ -11,11 +11,12 @@ from serverctl import ServerProcess  # noqa: E402
 
 SERVER = os.environ["APPCORE_SERVER"]
 VERSION = open(os.environ["APPCORE_VERSION_FILE"]).read().strip()
+CONFIG = os.path.join(os.environ["APPCORE_SOURCE_DIR"], "configs", "config.yaml")
 
 
 class ServerBasics(unittest.TestCase):
     def setUp(self):
-        self.server = ServerProcess(SERVER).start()
+        self.server = ServerProcess(SERVER, ["--config", CONFIG]).start()
 
     def tearDown(self):
         self.server.kill()
@@ -93,8 +94,8 @@ class ServerCommandLine(unittest.TestCase):
         self.assertIn("unknown option '--bogus'", result.stderr)
 
     def test_port_in_use_fails_with_exit_1(self):
-        with ServerProcess(SERVER) as first:
-            result = self.run_server("--host", "127.0.0.1", "--port", str(first.port))
+        with ServerProcess(SERVER, ["--config", CONFIG]) as first:
+            result = self.run_server("--config", CONFIG, "--host", "127.0.0.1", "--port", str(first.port))
             self.assertEqual(result.returncode, 1)
             self.assertIn('"msg":"cannot listen"', result.stderr)
 

@@ -1,0 +1,42 @@
+/* The state shared by every request handler: configuration, the model, the
+ * metrics handles and the lifecycle flags. Built once in main() before the
+ * HTTP workers start; afterwards only the atomics change. */
+#ifndef APPCORE_SERVER_APP_H
+#define APPCORE_SERVER_APP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <appcore.h>
+
+#include "server_metrics.h"
+
+struct app {
+	appcore_config *config;
+	appcore_logger *log;
+	appcore_predict_options predict_options;
+	size_t max_body_bytes;
+	int access_log;
+	int metrics_enabled;
+
+	/* Published once the model has loaded; NULL before (then /ready and
+	 * /predict answer 503). Read with acquire so handlers see a complete model. */
+	_Atomic(appcore_model *) model;
+	/* Set by the signal thread: /ready turns 503 and every response asks the
+	 * client to close its connection. */
+	atomic_int draining;
+	atomic_long in_flight;
+	/* CLOCK_MONOTONIC nanoseconds when the last request finished: draining
+	 * waits for a quiet moment, not just for zero in flight, because a
+	 * keep-alive client may already have sent its next request. */
+	atomic_llong last_finish_ns;
+
+	struct server_metrics metrics;
+};
+
+static inline appcore_model *app_model(struct app *app)
+{
+	return atomic_load_explicit(&app->model, memory_order_acquire);
+}
+
+#endif
