@@ -9,6 +9,7 @@
 
 #include <appcore.h>
 
+#include "auth.h"
 #include "server_metrics.h"
 
 struct app {
@@ -18,6 +19,10 @@ struct app {
 	size_t max_body_bytes;
 	int access_log;
 	int metrics_enabled;
+	/* server.api_keys_file: when keys are loaded, /predict and /model (and
+	 * /metrics if metrics.require_api_key) need "Authorization: Bearer". */
+	struct auth_keys api_keys;
+	int metrics_require_key;
 
 	/* Published once the model has loaded; NULL before (then /ready and
 	 * /predict answer 503). Read with acquire so handlers see a complete model. */

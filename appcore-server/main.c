@@ -246,6 +246,16 @@ int main(int argc, char **argv)
 	app.max_body_bytes = (size_t)appcore_config_get_int(app.config, "server.max_body_bytes");
 	app.access_log = appcore_config_get_bool(app.config, "logging.access_log");
 	app.metrics_enabled = appcore_config_get_bool(app.config, "metrics.enabled");
+	app.metrics_require_key = appcore_config_get_bool(app.config, "metrics.require_api_key");
+	{
+		const char *keys_file = appcore_config_get_string(app.config, "server.api_keys_file");
+		if (keys_file != NULL && keys_file[0] != '\0' &&
+		    auth_keys_load(&app.api_keys, keys_file, &err) != APPCORE_OK) {
+			appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+			appcore_log(app.log, APPCORE_LOG_ERROR, "API keys not loaded", fields, 1);
+			goto out_logger;
+		}
+	}
 	appcore_predict_options_init(&app.predict_options);
 	app.predict_options.max_batch_rows =
 		(size_t)appcore_config_get_int(app.config, "model.max_batch_rows");
@@ -294,6 +304,7 @@ int main(int argc, char **argv)
 			APPCORE_LOG_STR("model_path", appcore_config_get_string(app.config, "model.path")),
 			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
 			APPCORE_LOG_BOOL("access_log", app.access_log),
+			APPCORE_LOG_INT("api_keys", (long long)app.api_keys.count),
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "listening", fields,
 			    sizeof(fields) / sizeof(fields[0]));
@@ -331,6 +342,7 @@ out_library:
 	mg_exit_library();
 	server_metrics_free(&app.metrics);
 out_logger:
+	auth_keys_free(&app.api_keys);
 	appcore_logger_free(app.log);
 out_config:
 	appcore_config_free(app.config);

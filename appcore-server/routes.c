@@ -14,21 +14,28 @@ enum method_bits {
 	ALLOW_POST = 2,
 };
 
+enum route_access {
+	OPEN,
+	KEY_REQUIRED,   /* when API keys are configured */
+	KEY_IF_METRICS, /* when API keys are configured and metrics.require_api_key */
+};
+
 struct route {
 	const char *path;
 	enum route_id id;
 	int methods;
+	enum route_access access;
 	const char *allow; /* the Allow header value for 405 answers */
 	int (*handler)(struct request *req);
 };
 
 static const struct route routes[] = {
-	{ "/health", ROUTE_HEALTH, ALLOW_GET, "GET, HEAD", handle_health },
-	{ "/ready", ROUTE_READY, ALLOW_GET, "GET, HEAD", handle_ready },
-	{ "/version", ROUTE_VERSION, ALLOW_GET, "GET, HEAD", handle_version },
-	{ "/predict", ROUTE_PREDICT, ALLOW_POST, "POST", handle_predict },
-	{ "/metrics", ROUTE_METRICS, ALLOW_GET, "GET, HEAD", handle_metrics },
-	{ "/model", ROUTE_MODEL, ALLOW_GET, "GET, HEAD", handle_model },
+	{ "/health", ROUTE_HEALTH, ALLOW_GET, OPEN, "GET, HEAD", handle_health },
+	{ "/ready", ROUTE_READY, ALLOW_GET, OPEN, "GET, HEAD", handle_ready },
+	{ "/version", ROUTE_VERSION, ALLOW_GET, OPEN, "GET, HEAD", handle_version },
+	{ "/predict", ROUTE_PREDICT, ALLOW_POST, KEY_REQUIRED, "POST", handle_predict },
+	{ "/metrics", ROUTE_METRICS, ALLOW_GET, KEY_IF_METRICS, "GET, HEAD", handle_metrics },
+	{ "/model", ROUTE_MODEL, ALLOW_GET, KEY_REQUIRED, "GET, HEAD", handle_model },
 };
 
 const char *route_label(enum route_id route)
@@ -92,6 +99,30 @@ static int answer_unrouted(struct request *req, const struct route *route)
 	}
 }
 
+/* 0 when the request may proceed, else the status of the answer sent. */
+static int check_access(struct request *req, const struct route *route)
+{
+	const struct app *app = req->app;
+	int needs_key = app->api_keys.count > 0 &&
+			(route->access == KEY_REQUIRED ||
+			 (route->access == KEY_IF_METRICS && app->metrics_require_key));
+
+	if (!needs_key)
+		return 0;
+	switch (auth_check(&app->api_keys, http_header(req, "Authorization"))) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_MISSING:
+		http_skip_body(req, app->max_body_bytes);
+		return http_send_error(req, 401, "WWW-Authenticate: Bearer realm=\"appcore\"\r\n",
+				       "unauthorized", "missing API key: send Authorization: Bearer <key>");
+	case AUTH_WRONG:
+	default:
+		http_skip_body(req, app->max_body_bytes);
+		return http_send_error(req, 403, NULL, "forbidden", "API key not accepted");
+	}
+}
+
 static double seconds_between(const struct timespec *start, const struct timespec *end)
 {
 	return (double)(end->tv_sec - start->tv_sec) + (double)(end->tv_nsec - start->tv_nsec) / 1e9;
@@ -141,10 +172,10 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	route = find_route(app, req.info->local_uri);
 	if (route != NULL)
 		req.route = route->id;
-	if (route != NULL && method_allowed(route, req.info->request_method))
-		route->handler(&req);
-	else
+	if (route == NULL || !method_allowed(route, req.info->request_method))
 		answer_unrouted(&req, route);
+	else if (check_access(&req, route) == 0)
+		route->handler(&req);
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = seconds_between(&start, &end);
