@@ -1,0 +1,52 @@
+/* Fuzz the XGBoost model loader: any buffer loads into a model that predicts
+ * without faults, or fails with an error message. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <appcore.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	appcore_model *model = NULL;
+	appcore_error err;
+	int rc = appcore_model_load_buffer(&model, (const char *)data, size, &err);
+
+	if (rc != APPCORE_OK) {
+		if (model != NULL || err.message[0] == '\0')
+			abort();
+		return 0;
+	}
+	{
+		/* a loaded model must predict any row, with and without missing values */
+		size_t features = appcore_model_num_features(model);
+		size_t outputs = appcore_model_num_outputs(model);
+		float *rows = NULL;
+		float *out = NULL;
+
+		if (features <= 4096 && outputs <= 4096) {
+			rows = calloc(2 * (features ? features : 1), sizeof(float));
+			out = calloc(2 * (outputs ? outputs : 1), sizeof(float));
+		}
+		if (rows != NULL && out != NULL) {
+			for (size_t i = 0; i < features; i++) {
+				rows[i] = (float)i - 2.5f;
+				rows[features + i] = NAN;
+			}
+			appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_VALUE, out, &err);
+			appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_MARGIN, out, &err);
+		}
+		free(rows);
+		free(out);
+	}
+	{
+		char *info = NULL;
+		if (appcore_model_info_json(&info, NULL, model, &err) == APPCORE_OK)
+			appcore_free(info);
+	}
+	appcore_model_unref(model);
+	return 0;
+}
