@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Line coverage of libappcore from the whole test suite (gcovr); fails under
+# COVERAGE_MIN percent (default 85). Reports in build-coverage/coverage/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" gcovr
+
+build=${BUILD_DIR:-build-coverage}
+minimum=${COVERAGE_MIN:-85}
+[[ -f $build/build.ninja ]] || meson setup "$build" -Db_coverage=true -Dbuildtype=debug >/dev/null
+meson compile -C "$build" >/dev/null
+meson test -C "$build" --print-errorlogs --no-suite fuzz-replay >/dev/null
+mkdir -p "$build/coverage"
+gcovr --root . --filter 'libappcore/' --object-directory "$build" \
+	--html-details "$build/coverage/index.html" --xml "$build/coverage/coverage.xml" \
+	--print-summary --fail-under-line "$minimum" "$build"
