@@ -294,6 +294,7 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	struct fy_diag_cfg diag_cfg;
 	struct fy_parse_cfg parse_cfg;
 	struct fy_document *doc;
+	struct fy_parser *parser;
 	struct fy_diag *diag;
 	struct file_ctx ctx;
 	const char *slash;
@@ -325,21 +326,39 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	memset(&parse_cfg, 0, sizeof(parse_cfg));
 	parse_cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
 	parse_cfg.diag = diag;
-	doc = fy_document_build_from_file(&parse_cfg, path);
+	/* A parser we destroy ourselves: fy_document_build_from_file leaks its
+	 * partial document on syntax errors in 0.7.12. */
+	parser = fy_parser_create(&parse_cfg);
+	if (parser == NULL || fy_parser_set_input_file(parser, path) != 0) {
+		fy_parser_destroy(parser);
+		fy_diag_destroy(diag);
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	}
+	doc = fy_parse_load_document(parser);
 	if (doc == NULL) {
 		void *iter = NULL;
 		/* an empty file (or only comments) is no document, and no error */
-		if (fy_diag_errors_iterate(diag, &iter) == NULL) {
-			fy_diag_unref(diag);
-			return APPCORE_OK;
+		rc = fy_diag_errors_iterate(diag, &iter) == NULL ? APPCORE_OK
+								 : syntax_error(&ctx, diag);
+	} else {
+		rc = load_root(&ctx, fy_document_root(doc));
+		fy_parse_document_destroy(parser, doc);
+		/* a second document ("---") would be ignored: refuse it instead */
+		if (rc == APPCORE_OK) {
+			struct fy_document *extra = fy_parse_load_document(parser);
+			void *iter = NULL;
+			if (extra != NULL) {
+				fy_parse_document_destroy(parser, extra);
+				rc = ac_error_set(err, APPCORE_ECONFIG,
+						  "%s: only one YAML document is allowed", path);
+			} else if (fy_diag_errors_iterate(diag, &iter) != NULL) {
+				rc = syntax_error(&ctx, diag);
+			}
 		}
-		rc = syntax_error(&ctx, diag);
-		fy_diag_unref(diag);
-		return rc;
 	}
-	rc = load_root(&ctx, fy_document_root(doc));
-	fy_document_destroy(doc);
-	fy_diag_unref(diag);
+	fy_parser_destroy(parser);
+	/* not fy_diag_unref: in 0.7.12 only destroy frees the collected errors */
+	fy_diag_destroy(diag);
 	if (rc != APPCORE_OK) {
 		ac_config_stage_discard(&ctx.stage);
 		return rc;

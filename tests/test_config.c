@@ -291,8 +291,16 @@ START_TEST(file_errors_point_at_line_and_column)
 			  "flow sequence without a closing bracket");
 	expect_file_error("server:\n\thost: x\n", 2, 1, "tab character may not be used as indentation");
 
-	/* a file that cannot be read */
+	/* a second document would be ignored: it is refused */
+	char path[256], expected[300];
+	write_file(path, sizeof(path), "two.yaml", "server:\n  port: 1\n---\nmodel:\n  name: x\n");
 	ck_assert_int_eq(appcore_config_new(&config, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_ECONFIG);
+	snprintf(expected, sizeof(expected), "%s: only one YAML document is allowed", path);
+	ck_assert_str_eq(err.message, expected);
+	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
+
+	/* a file that cannot be read */
 	ck_assert_int_eq(appcore_config_load_file(config, "/nonexistent/appcore.yaml", &err),
 			 APPCORE_EIO);
 	ck_assert_str_eq(err.message, "/nonexistent/appcore.yaml: cannot open: No such file or directory");
