@@ -7,14 +7,13 @@
 
 static void print_usage(FILE *to)
 {
-	fprintf(to,
-		"Usage: appcore-cli config [--config PATH] [--format yaml|json] [--check]\n"
-		"Print the effective configuration (defaults < file < environment) with the\n"
-		"source of each value. The file is PATH, else $APPCORE_CONFIG, else none.\n"
-		"\n"
-		"  --config PATH   configuration file (YAML)\n"
-		"  --format FMT    yaml (default) or json\n"
-		"  --check         only validate: exit 0 if valid, 1 if not\n");
+	fprintf(to, "Usage: appcore-cli config [--config PATH] [--format yaml|json] [--check]\n"
+		    "Print the effective configuration (defaults < file < environment) with the\n"
+		    "source of each value. The file is PATH, else $APPCORE_CONFIG, else none.\n"
+		    "\n"
+		    "  --config PATH   configuration file (YAML)\n"
+		    "  --format FMT    yaml (default) or json\n"
+		    "  --check         only validate: exit 0 if valid, 1 if not\n");
 }
 
 int cmd_config(int argc, char **argv)
@@ -36,7 +35,8 @@ int cmd_config(int argc, char **argv)
 			check = 1;
 		} else if (strcmp(arg, "--config") == 0 || strcmp(arg, "--format") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "appcore-cli config: option '%s' needs a value\n", arg);
+				fprintf(stderr, "appcore-cli config: option '%s' needs a value\n",
+					arg);
 				return CLI_EXIT_USAGE;
 			}
 			const char *value = argv[++i];
@@ -48,7 +48,8 @@ int cmd_config(int argc, char **argv)
 				format = APPCORE_CONFIG_JSON;
 			} else {
 				fprintf(stderr,
-					"appcore-cli config: --format: expected yaml or json, got '%s'\n",
+					"appcore-cli config: --format: expected yaml or json, got "
+					"'%s'\n",
 					value);
 				return CLI_EXIT_USAGE;
 			}

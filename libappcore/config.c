@@ -39,8 +39,8 @@ int appcore_config_new(appcore_config **out, appcore_error *err)
 			appcore_config_free(config);
 			/* a bad built-in default is a bug, not bad input */
 			return rc == -2 ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
-					: ac_error_set(err, APPCORE_EINTERNAL, "default %s: %s", k->key,
-						       problem);
+					: ac_error_set(err, APPCORE_EINTERNAL, "default %s: %s",
+						       k->key, problem);
 		}
 	}
 	*out = config;
@@ -125,7 +125,8 @@ int appcore_config_apply_env(appcore_config *config, char *const *envp, appcore_
 	char problem[256];
 
 	if (config == NULL)
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_config_apply_env: config is NULL");
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_config_apply_env: config is NULL");
 	if (envp == NULL)
 		envp = environ;
 	ac_config_stage_init(&stage);
@@ -149,9 +150,10 @@ int appcore_config_apply_env(appcore_config *config, char *const *envp, appcore_
 			hint = ac_config_suggest_env(name);
 			ac_config_stage_discard(&stage);
 			if (hint != NULL)
-				return ac_error_set(err, APPCORE_ECONFIG,
-						    "%s: unknown configuration variable (did you mean %s?)",
-						    name, hint);
+				return ac_error_set(
+				    err, APPCORE_ECONFIG,
+				    "%s: unknown configuration variable (did you mean %s?)", name,
+				    hint);
 			return ac_error_set(err, APPCORE_ECONFIG,
 					    "%s: unknown configuration variable", name);
 		}
@@ -219,7 +221,7 @@ static const struct ac_config_value *lookup(const appcore_config *config, const 
 const char *appcore_config_get_string(const appcore_config *config, const char *key)
 {
 	const struct ac_config_value *v =
-		lookup(config, key, AC_CFG_STRING, AC_CFG_PATH, AC_CFG_ENUM);
+	    lookup(config, key, AC_CFG_STRING, AC_CFG_PATH, AC_CFG_ENUM);
 	return v != NULL ? v->text : NULL;
 }
 
@@ -237,14 +239,16 @@ double appcore_config_get_double(const appcore_config *config, const char *key)
 
 int appcore_config_get_bool(const appcore_config *config, const char *key)
 {
-	const struct ac_config_value *v = lookup(config, key, AC_CFG_BOOL, AC_CFG_BOOL, AC_CFG_BOOL);
+	const struct ac_config_value *v =
+	    lookup(config, key, AC_CFG_BOOL, AC_CFG_BOOL, AC_CFG_BOOL);
 	return v != NULL ? v->boolean : -1;
 }
 
 size_t appcore_config_get_double_list(const appcore_config *config, const char *key,
 				      const double **values)
 {
-	const struct ac_config_value *v = lookup(config, key, AC_CFG_LIST, AC_CFG_LIST, AC_CFG_LIST);
+	const struct ac_config_value *v =
+	    lookup(config, key, AC_CFG_LIST, AC_CFG_LIST, AC_CFG_LIST);
 	if (values != NULL)
 		*values = v != NULL ? v->list : NULL;
 	return v != NULL ? v->list_len : 0;
@@ -304,7 +308,8 @@ static void render_yaml(ac_strbuf *buf, const appcore_config *config)
 		/* line the source comments up where the values are short */
 		for (size_t col = buf->len - start; col < 36; col++)
 			ac_strbuf_putc(buf, ' ');
-		ac_strbuf_printf(buf, "  # %s\n", appcore_config_source_name(config->values[i].source));
+		ac_strbuf_printf(buf, "  # %s\n",
+				 appcore_config_source_name(config->values[i].source));
 	}
 }
 

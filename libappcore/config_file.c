@@ -21,9 +21,8 @@ struct file_ctx {
 
 static void node_position(struct fy_node *node, int *line, int *column)
 {
-	struct fy_token *token = node != NULL && fy_node_is_scalar(node)
-					 ? fy_node_get_scalar_token(node)
-					 : NULL;
+	struct fy_token *token =
+	    node != NULL && fy_node_is_scalar(node) ? fy_node_get_scalar_token(node) : NULL;
 	const struct fy_mark *mark = token != NULL ? fy_token_start_mark(token) : NULL;
 
 	/* libfyaml marks are 0-based, and a quoted scalar's token starts after
@@ -120,8 +119,8 @@ static int load_list(struct file_ctx *ctx, int index, struct fy_node *key_node,
 			d = strtod(text, &end);
 		}
 		if (end == NULL || *end != '\0' || errno != 0 || d != d || d - d != 0) {
-			snprintf(problem, sizeof(problem), "[%zu]: expected a number, got %s%s%s%s", n,
-				 text != NULL ? "'" : "", text != NULL ? text : node_kind(item),
+			snprintf(problem, sizeof(problem), "[%zu]: expected a number, got %s%s%s%s",
+				 n, text != NULL ? "'" : "", text != NULL ? text : node_kind(item),
 				 text != NULL ? "'" : "", quoted ? " (quoted)" : "");
 			free(text);
 			return fail_at(ctx, fy_node_is_scalar(item) ? item : key_node, k->key,
@@ -156,7 +155,7 @@ static int load_key(struct file_ctx *ctx, int index, struct fy_node *key_node,
 	text = scalar_copy(value, &quoted);
 	if (text == NULL) {
 		snprintf(problem, sizeof(problem), "expected %s, got %s",
-			 k->type == AC_CFG_INT ? "an integer"
+			 k->type == AC_CFG_INT    ? "an integer"
 			 : k->type == AC_CFG_BOOL ? "true or false"
 						  : "a string",
 			 node_kind(value));
@@ -234,8 +233,8 @@ static int load_section(struct file_ctx *ctx, const char *section, size_t sectio
 			return fail_at(ctx, key, what, "keys must be plain names");
 		index = ac_config_find_in(section, section_len, name, len);
 		if (index < 0) {
-			snprintf(what, sizeof(what), "%.*s.%.*s", (int)section_len, section, (int)len,
-				 name);
+			snprintf(what, sizeof(what), "%.*s.%.*s", (int)section_len, section,
+				 (int)len, name);
 			return unknown(ctx, key, what, ac_config_suggest_key(what));
 		}
 		rc = load_key(ctx, index, key, fy_node_pair_value(pair));

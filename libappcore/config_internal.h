@@ -24,8 +24,8 @@ struct ac_config_key {
 	const char *env; /* "APPCORE_SECTION_NAME" */
 	enum ac_config_type type;
 	long long min, max;
-	int allow_empty;             /* strings and paths */
-	const char *const *choices;  /* enums, NULL-terminated */
+	int allow_empty;            /* strings and paths */
+	const char *const *choices; /* enums, NULL-terminated */
 	const char *default_text;
 };
 

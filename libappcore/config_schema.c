@@ -16,8 +16,10 @@
 static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
 static const char *const format_choices[] = { "json", "text", NULL };
 
-#define KEY(sec, nm, SEC, NM, type, min, max, empty, choices, def)                            \
-	{ sec, nm, sec "." nm, "APPCORE_" SEC "_" NM, type, min, max, empty, choices, def }
+#define KEY(sec, nm, SEC, NM, type, min, max, empty, choices, def)                                 \
+	{                                                                                          \
+		sec, nm, sec "." nm, "APPCORE_" SEC "_" NM, type, min, max, empty, choices, def    \
+	}
 
 /* Order is the order of configs/config.yaml and of the rendered output. */
 const struct ac_config_key ac_config_keys[] = {
@@ -68,8 +70,9 @@ int ac_config_find_in(const char *section, size_t section_len, const char *name,
 {
 	for (size_t i = 0; i < ac_config_num_keys; i++) {
 		const struct ac_config_key *k = &ac_config_keys[i];
-		if (strlen(k->section) == section_len && memcmp(k->section, section, section_len) == 0 &&
-		    strlen(k->name) == name_len && memcmp(k->name, name, name_len) == 0)
+		if (strlen(k->section) == section_len &&
+		    memcmp(k->section, section, section_len) == 0 && strlen(k->name) == name_len &&
+		    memcmp(k->name, name, name_len) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -219,7 +222,8 @@ int ac_config_check_list(const double *list, size_t n, char *problem, size_t pro
 		}
 		if (i > 0 && !(list[i] > list[i - 1])) {
 			snprintf(problem, problem_size,
-				 "must be strictly ascending, got %g after %g", list[i], list[i - 1]);
+				 "must be strictly ascending, got %g after %g", list[i],
+				 list[i - 1]);
 			return -1;
 		}
 	}
@@ -317,8 +321,8 @@ int ac_config_parse(const struct ac_config_key *k, const char *text, struct ac_c
 					strcat(list, i > 0 ? ", " : "");
 					strcat(list, k->choices[i]);
 				}
-				snprintf(problem, problem_size, "expected one of %s, got '%s'", list,
-					 text);
+				snprintf(problem, problem_size, "expected one of %s, got '%s'",
+					 list, text);
 				return -1;
 			}
 		}

@@ -100,7 +100,8 @@ static void put_int(ac_strbuf *buf, long long value)
 {
 	char digits[24];
 	size_t n = sizeof(digits);
-	unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+	unsigned long long u =
+	    value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
 
 	do {
 		digits[--n] = (char)('0' + u % 10);

@@ -161,8 +161,8 @@ static int check_labels(const char *name, const char *const *label_names, size_t
 	for (size_t i = 0; i < num_labels; i++) {
 		const char *label = label_names[i];
 		if (!valid_name(label, 0) || strncmp(label, "__", 2) == 0)
-			return ac_error_set(err, APPCORE_EINVAL, "%s: invalid label name '%s'", name,
-					    label != NULL ? label : "(null)");
+			return ac_error_set(err, APPCORE_EINVAL, "%s: invalid label name '%s'",
+					    name, label != NULL ? label : "(null)");
 		if (type == AC_METRIC_HISTOGRAM && strcmp(label, "le") == 0)
 			return ac_error_set(err, APPCORE_EINVAL,
 					    "%s: label name 'le' is reserved for histogram buckets",

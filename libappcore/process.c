@@ -123,9 +123,8 @@ static void collect_max_fds(appcore_metric *metric)
 {
 	struct rlimit limit;
 	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
-		ac_series_store(only_series(metric), limit.rlim_cur == RLIM_INFINITY
-							     ? -1.0
-							     : (double)limit.rlim_cur);
+		ac_series_store(only_series(metric),
+				limit.rlim_cur == RLIM_INFINITY ? -1.0 : (double)limit.rlim_cur);
 }
 
 int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_error *err)
@@ -138,8 +137,8 @@ int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_e
 	} collectors[] = {
 		{ "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
 		  AC_METRIC_COUNTER, collect_cpu },
-		{ "process_resident_memory_bytes", "Resident memory size in bytes.", AC_METRIC_GAUGE,
-		  collect_rss },
+		{ "process_resident_memory_bytes", "Resident memory size in bytes.",
+		  AC_METRIC_GAUGE, collect_rss },
 		{ "process_virtual_memory_bytes", "Virtual memory size in bytes.", AC_METRIC_GAUGE,
 		  collect_vsize },
 		{ "process_start_time_seconds",
@@ -162,14 +161,15 @@ int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_e
 		for (size_t j = 0; j < metrics->num_families; j++)
 			if (strcmp(metrics->families[j]->name, collectors[i].name) == 0) {
 				rc = ac_error_set(err, APPCORE_EEXISTS,
-						  "%s: metric already registered", collectors[i].name);
+						  "%s: metric already registered",
+						  collectors[i].name);
 				break;
 			}
 	for (size_t i = 0; i < n && rc == APPCORE_OK; i++) {
 		appcore_metric *metric = NULL;
 		rc = ac_metrics_register_locked(&metric, metrics, collectors[i].type,
-						collectors[i].name, collectors[i].help, NULL, 0, NULL,
-						0, err);
+						collectors[i].name, collectors[i].help, NULL, 0,
+						NULL, 0, err);
 		if (rc == APPCORE_OK)
 			metric->collect = collectors[i].collect;
 	}

@@ -62,16 +62,16 @@ typedef struct appcore_log_field {
 } appcore_log_field;
 
 /** A string field: `APPCORE_LOG_STR("path", "/predict")`. */
-#define APPCORE_LOG_STR(k, v) \
+#define APPCORE_LOG_STR(k, v)                                                                      \
 	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_STR, .value = { .s = (v) } })
 /** An integer field. */
-#define APPCORE_LOG_INT(k, v) \
+#define APPCORE_LOG_INT(k, v)                                                                      \
 	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_INT, .value = { .i = (v) } })
 /** A floating-point field, written in the shortest form that reads back exactly. */
-#define APPCORE_LOG_FLOAT(k, v) \
+#define APPCORE_LOG_FLOAT(k, v)                                                                    \
 	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_FLOAT, .value = { .f = (v) } })
 /** A boolean field. */
-#define APPCORE_LOG_BOOL(k, v) \
+#define APPCORE_LOG_BOOL(k, v)                                                                     \
 	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_BOOL, .value = { .b = (v) } })
 
 /**
