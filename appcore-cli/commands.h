@@ -17,6 +17,7 @@ struct cli_command {
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 };
 
+int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "commands.h"
 
 static const struct cli_command commands[] = {
+	{ "config", "print or check the effective configuration", cmd_config },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -6,7 +6,10 @@
 #define APPCORE_H
 
 #include "appcore/common.h"
+#include "appcore/config.h"
 #include "appcore/error.h"
+#include "appcore/log.h"
+#include "appcore/metrics.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */

@@ -1,0 +1,169 @@
+/**
+ * @file appcore/config.h
+ * @brief Configuration: built-in defaults < YAML file < environment < flags.
+ *
+ * Every key is `section.name` (`server.port`). The environment overrides a key
+ * as `APPCORE_<SECTION>_<NAME>` upper-cased (`APPCORE_SERVER_PORT=9000`); the
+ * file is chosen with `--config PATH` or `APPCORE_CONFIG`. configs/config.yaml
+ * documents every key. Values are validated when they are set, and every
+ * problem is an error (APPCORE_ECONFIG) whose message names where it came
+ * from: `file:line:column: key: problem` for the file, the variable name for
+ * the environment, the key for appcore_config_set(). Unknown keys suggest the
+ * closest valid one (`server.prot: unknown key (did you mean server.port?)`).
+ *
+ * A configuration object is not synchronised: set it up on one thread, then
+ * any number of threads may read it concurrently.
+ */
+#ifndef APPCORE_CONFIG_H
+#define APPCORE_CONFIG_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "error.h"
+
+APPCORE_BEGIN_DECLS
+
+/** A configuration: every key with its value and where the value came from. */
+typedef struct appcore_config appcore_config;
+
+/** Where a value came from, lowest precedence first. */
+typedef enum appcore_config_source {
+	APPCORE_CONFIG_DEFAULT, /**< built into the library */
+	APPCORE_CONFIG_FILE,    /**< the YAML configuration file */
+	APPCORE_CONFIG_ENV,     /**< an APPCORE_<SECTION>_<NAME> environment variable */
+	APPCORE_CONFIG_FLAG,    /**< a command-line flag (appcore_config_set) */
+} appcore_config_source;
+
+/** Output format of appcore_config_render(). */
+typedef enum appcore_config_format {
+	APPCORE_CONFIG_YAML, /**< YAML, the source of each value in a trailing comment */
+	APPCORE_CONFIG_JSON, /**< JSON, each key as {"value": ..., "source": ...} */
+} appcore_config_format;
+
+/**
+ * Create a configuration holding the built-in defaults (those documented in
+ * configs/config.yaml, except that model.path is relative to the working
+ * directory: examples/models/iris.json).
+ *
+ * @param out receives the configuration; release it with appcore_config_free().
+ * @return APPCORE_OK, APPCORE_EINVAL (out is NULL), APPCORE_ENOMEM.
+ */
+APPCORE_API int appcore_config_new(appcore_config **out, appcore_error *err);
+
+/** Release a configuration. @param config may be NULL. */
+APPCORE_API void appcore_config_free(appcore_config *config);
+
+/**
+ * Apply a YAML configuration file (source APPCORE_CONFIG_FILE). Only the keys
+ * present in the file change. Relative paths in the file (model.path,
+ * server.api_keys_file) are resolved against the file's directory.
+ *
+ * The file is applied as a whole or not at all: on error @p config is unchanged.
+ *
+ * @return APPCORE_OK; APPCORE_EIO if the file cannot be read; APPCORE_ECONFIG
+ *         for YAML syntax errors, wrong types, unknown keys and out-of-range
+ *         values (err has the line and column, and the message starts with
+ *         `path:line:column: `); APPCORE_EINVAL, APPCORE_ENOMEM.
+ */
+APPCORE_API int appcore_config_load_file(appcore_config *config, const char *path,
+					 appcore_error *err);
+
+/**
+ * Apply the `APPCORE_<SECTION>_<NAME>` variables of an environment (source
+ * APPCORE_CONFIG_ENV). A variable that starts with a section prefix
+ * (`APPCORE_SERVER_`, `APPCORE_MODEL_`, `APPCORE_LOGGING_`, `APPCORE_METRICS_`)
+ * but names no key is an error; other APPCORE_* variables (APPCORE_CONFIG) are
+ * not configuration keys and are left alone. Lists are written
+ * `0.001,0.01,0.1` (brackets allowed); booleans true/false, yes/no, on/off, 1/0.
+ *
+ * Applied as a whole or not at all.
+ *
+ * @param envp NULL-terminated `NAME=value` array; NULL means the process
+ *             environment (`environ`).
+ * @return APPCORE_OK, APPCORE_ECONFIG (the message starts with the variable
+ *         name), APPCORE_EINVAL, APPCORE_ENOMEM.
+ */
+APPCORE_API int appcore_config_apply_env(appcore_config *config, char *const *envp,
+					 appcore_error *err);
+
+/**
+ * Set one key from its text form, validating it as the file and environment
+ * are validated. This is how programs apply command-line flags (source
+ * APPCORE_CONFIG_FLAG): e.g. appcore_config_set(c, "server.port", optarg,
+ * APPCORE_CONFIG_FLAG, &err). One exception to the file's ranges: a flag may
+ * set server.port to 0, which asks the kernel for a free port (tests use it).
+ *
+ * @return APPCORE_OK; APPCORE_ECONFIG for an unknown key or bad value (the
+ *         message starts with the key); APPCORE_EINVAL, APPCORE_ENOMEM.
+ */
+APPCORE_API int appcore_config_set(appcore_config *config, const char *key, const char *value,
+				   appcore_config_source source, appcore_error *err);
+
+/**
+ * The usual sequence for a program: defaults, then the file @p path (or,
+ * when @p path is NULL, the file named by APPCORE_CONFIG if that is set and
+ * not empty, or no file), then the process environment.
+ *
+ * @param out receives the configuration (NULL on error); release it with
+ *            appcore_config_free().
+ * @return as appcore_config_load_file() and appcore_config_apply_env().
+ */
+APPCORE_API int appcore_config_load(appcore_config **out, const char *path, appcore_error *err);
+
+/**
+ * The value of a string key (server.host, model.path, logging.level, ...).
+ *
+ * @return a string owned by @p config, valid until the key changes or the
+ *         configuration is freed; NULL for an unknown key or a key that is
+ *         not a string.
+ */
+APPCORE_API const char *appcore_config_get_string(const appcore_config *config, const char *key);
+
+/** The value of an integer key; 0 for an unknown key or a key that is not an integer. */
+APPCORE_API long long appcore_config_get_int(const appcore_config *config, const char *key);
+
+/** The value of an integer key as a double; NaN for an unknown or non-numeric key. */
+APPCORE_API double appcore_config_get_double(const appcore_config *config, const char *key);
+
+/** The value of a boolean key (1 or 0); -1 for an unknown key or a key that is not boolean. */
+APPCORE_API int appcore_config_get_bool(const appcore_config *config, const char *key);
+
+/**
+ * The value of a list key (metrics.latency_buckets_seconds).
+ *
+ * @param values receives the array owned by @p config (NULL for an unknown key).
+ * @return the number of values; 0 for an unknown key or a key that is not a list.
+ */
+APPCORE_API size_t appcore_config_get_double_list(const appcore_config *config, const char *key,
+						  const double **values);
+
+/**
+ * Where the current value of @p key came from. APPCORE_CONFIG_DEFAULT for an
+ * unknown key.
+ */
+APPCORE_API appcore_config_source appcore_config_get_source(const appcore_config *config,
+							    const char *key);
+
+/**
+ * The name of a source: "default", "file", "env" or "flag" ("unknown" otherwise).
+ * @return a static string.
+ */
+APPCORE_API const char *appcore_config_source_name(appcore_config_source source);
+
+/**
+ * Print the effective configuration with the source of each value. YAML:
+ * `  port: 8000  # file`, readable back by appcore_config_load_file(). JSON:
+ * `{"server":{"port":{"value":8000,"source":"file"},...},...}`. Both end with
+ * a newline.
+ *
+ * @param out receives NUL-terminated text; release it with appcore_free().
+ * @param out_len receives strlen(*out); may be NULL.
+ * @return APPCORE_OK, APPCORE_EINVAL, APPCORE_ENOMEM.
+ */
+APPCORE_API int appcore_config_render(char **out, size_t *out_len, const appcore_config *config,
+				      appcore_config_format format, appcore_error *err);
+
+APPCORE_END_DECLS
+
+#endif /* APPCORE_CONFIG_H */
