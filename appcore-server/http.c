@@ -34,6 +34,26 @@ const char *http_header(const struct request *req, const char *name)
 	return mg_get_header(req->conn, name);
 }
 
+/* True when the comma-separated header value lists token (case-insensitive). */
+static int header_has_token(const char *value, const char *token)
+{
+	size_t token_len = strlen(token);
+
+	while (value != NULL && *value != '\0') {
+		size_t len;
+
+		while (*value == ' ' || *value == '\t' || *value == ',')
+			value++;
+		len = strcspn(value, ",");
+		while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+			len--;
+		if (len == token_len && strncasecmp(value, token, len) == 0)
+			return 1;
+		value += strcspn(value, ",");
+	}
+	return 0;
+}
+
 /* Mirror CivetWeb's own keep-alive rule (should_keep_alive) so the Connection
  * header we write matches what the server then does with the socket. */
 static int client_keeps_alive(const struct request *req)
@@ -41,7 +61,7 @@ static int client_keeps_alive(const struct request *req)
 	const char *connection = http_header(req, "Connection");
 
 	if (connection != NULL)
-		return strcasestr(connection, "keep-alive") != NULL;
+		return header_has_token(connection, "keep-alive");
 	return req->info->http_version != NULL && strcmp(req->info->http_version, "1.1") == 0;
 }
 
@@ -147,7 +167,7 @@ static void answer_expect_continue(struct request *req)
 static int is_chunked(const struct request *req)
 {
 	const char *encoding = http_header(req, "Transfer-Encoding");
-	return encoding != NULL && strcasestr(encoding, "chunked") != NULL;
+	return header_has_token(encoding, "chunked");
 }
 
 enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len)
