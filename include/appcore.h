@@ -7,6 +7,8 @@
 
 #include "appcore/common.h"
 #include "appcore/error.h"
+#include "appcore/model.h"
+#include "appcore/predict.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */
