@@ -78,6 +78,7 @@ void ac_model_destroy(appcore_model *m)
 	free(m->catsets);
 	free(m->nodes);
 	free(m->tree_groups);
+	free(m->tree_depths);
 	free(m->tree_roots);
 	free(m->base_margin);
 	free(m->base_score);

@@ -25,7 +25,7 @@ typedef struct ac_node {
 		uint32_t catset; /* categorical split: index into appcore_model.catsets */
 	} v;
 	uint32_t info;
-	uint32_t left; /* absolute index into appcore_model.nodes */
+	uint32_t left; /* absolute index into appcore_model.nodes; a leaf points to itself */
 } ac_node;
 
 /* Categories listed in a split (they go right), as a bitset in appcore_model.cat_words. */
@@ -66,6 +66,8 @@ struct appcore_model {
 	size_t num_parallel_tree;
 	uint32_t *tree_roots;  /* absolute node index of each tree's root */
 	uint32_t *tree_groups; /* output group of each tree */
+	uint32_t *tree_depths; /* edges from root to the deepest leaf */
+	int has_categorical;
 	ac_node *nodes;
 	size_t num_nodes;
 	ac_catset *catsets;

@@ -378,7 +378,7 @@ static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float 
 		      size_t *next, appcore_error *err)
 {
 	struct tree_arrays t = { 0 };
-	uint32_t *queue = NULL;
+	uint32_t *queue = NULL, *depth = NULL;
 	unsigned char *seen = NULL;
 	size_t head = 0, tail = 1, base = *next;
 	int rc;
@@ -404,12 +404,14 @@ static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float 
 		return rc;
 
 	queue = malloc(t.n * sizeof(*queue));
+	depth = malloc(t.n * sizeof(*depth));
 	seen = calloc(t.n, 1);
-	if (queue == NULL || seen == NULL) {
+	if (queue == NULL || depth == NULL || seen == NULL) {
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		goto out;
 	}
 	queue[0] = 0;
+	depth[0] = 0;
 	seen[0] = 1;
 	while (head < tail) {
 		size_t old = queue[head];
@@ -426,7 +428,7 @@ static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float 
 				goto out;
 			node->v.leaf *= weight;
 			node->info = AC_NODE_LEAF;
-			node->left = 0;
+			node->left = (uint32_t)(base + head - 1);
 			continue;
 		}
 		if (left < 0 || right < 0 || (size_t)left >= t.n || (size_t)right >= t.n) {
@@ -444,12 +446,17 @@ static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float 
 		if ((rc = parse_split(m, node, &t, old, err)) != 0)
 			goto out;
 		node->left = (uint32_t)(base + tail);
+		m->has_categorical |= (node->info & AC_NODE_CATEGORICAL) != 0;
 		seen[left] = seen[right] = 1;
+		depth[tail] = depth[tail + 1] = depth[head - 1] + 1;
 		queue[tail++] = (uint32_t)left;
 		queue[tail++] = (uint32_t)right;
 	}
 	*next = base + tail;
+	/* breadth-first: the last node is among the deepest */
+	m->tree_depths[index] = depth[tail - 1];
 out:
+	free(depth);
 	free(queue);
 	free(seen);
 	return rc;
@@ -494,8 +501,10 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 	}
 	m->tree_roots = malloc((m->num_trees + 1) * sizeof(*m->tree_roots));
 	m->tree_groups = malloc((m->num_trees + 1) * sizeof(*m->tree_groups));
+	m->tree_depths = malloc((m->num_trees + 1) * sizeof(*m->tree_depths));
 	m->nodes = malloc((total + 1) * sizeof(*m->nodes));
-	if (m->tree_roots == NULL || m->tree_groups == NULL || m->nodes == NULL)
+	if (m->tree_roots == NULL || m->tree_groups == NULL || m->tree_depths == NULL ||
+	    m->nodes == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->num_trees; i++) {
 		const json_t *g = json_array_get(info, i);
