@@ -19,5 +19,7 @@ struct cli_command {
 
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

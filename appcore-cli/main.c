@@ -8,6 +8,8 @@
 static const struct cli_command commands[] = {
 	{ "config", "print or check the effective configuration", cmd_config },
 	{ "version", "print the version", cmd_version },
+	{ "predict", "predict with a model (JSON request, CSV or NDJSON rows)", cmd_predict },
+	{ "inspect", "print a model's metadata as JSON", cmd_inspect },
 };
 
 static void print_usage(FILE *to)

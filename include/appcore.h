@@ -10,6 +10,8 @@
 #include "appcore/error.h"
 #include "appcore/log.h"
 #include "appcore/metrics.h"
+#include "appcore/model.h"
+#include "appcore/predict.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */

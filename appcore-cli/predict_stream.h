@@ -1,0 +1,17 @@
+/* Offline scoring of CSV / NDJSON streams, one prediction per output line. */
+#ifndef APPCORE_CLI_PREDICT_STREAM_H
+#define APPCORE_CLI_PREDICT_STREAM_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <appcore.h>
+
+enum stream_format { STREAM_CSV, STREAM_NDJSON };
+
+/* Read rows from in, write predictions to out in batches (constant memory). Errors go to
+ * stderr naming the input line; returns the process exit code. */
+int predict_stream(const appcore_model *model, enum stream_format format, appcore_output_kind kind,
+		   FILE *in, FILE *out, bool progress);
+
+#endif

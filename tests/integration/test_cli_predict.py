@@ -1,0 +1,196 @@
+"""appcore-cli predict and inspect against the real binary and the committed fixtures."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+CLI = os.environ["APPCORE_CLI"]
+SOURCE = os.environ["APPCORE_SOURCE_DIR"]
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "models")
+IRIS = os.path.join(SOURCE, "examples", "models", "iris.json")
+
+
+def run(*args, stdin="", env=None):
+    full_env = dict(os.environ)
+    full_env.pop("APPCORE_MODEL_PATH", None)
+    full_env.update(env or {})
+    return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env=full_env)
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name + ".json")
+
+
+def cases(name):
+    with open(os.path.join(FIXTURES, name + ".cases.json")) as f:
+        return json.load(f)
+
+
+class PredictJson(unittest.TestCase):
+    def assert_matches_xgboost(self, predictions, expected, probability):
+        flat = [v for p in predictions for v in (p if isinstance(p, list) else [p])]
+        self.assertEqual(len(flat), len(expected))
+        for got, want in zip(flat, expected):
+            tolerance = 1e-6 if probability else 1e-5 * abs(want)
+            self.assertLessEqual(abs(got - want), tolerance, (got, want))
+
+    def test_fixture_predictions_end_to_end(self):
+        for name in ("binary_missing", "multi_softprob", "reg_squarederror", "dart"):
+            c = cases(name)
+            for output in ("value", "margin"):
+                request = json.dumps({"instances": c["rows"], "output": output})
+                result = run("predict", "--model", fixture(name), stdin=request)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stderr, "")
+                self.assertTrue(result.stdout.endswith("}\n"))
+                self.assertNotIn("\n", result.stdout[:-1])
+                doc = json.loads(result.stdout)
+                self.assertEqual(doc["model"], {"name": name, "version": ""})
+                self.assert_matches_xgboost(
+                    doc["predictions"], c[output], c["probability"] and output == "value")
+
+    def test_exact_body_and_margin_flag(self):
+        request = '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+        by_flag = run("predict", "--model", IRIS, "--output", "margin", stdin=request)
+        by_request = run("predict", "--model", IRIS,
+                         stdin='{"instances": [[5.1, 3.5, 1.4, 0.2]], "output": "margin"}')
+        self.assertEqual(by_flag.returncode, 0)
+        self.assertEqual(by_flag.stdout, by_request.stdout)
+        self.assertEqual(by_flag.stdout,
+                         '{"predictions":[[3.61817026,-1.5881815,-2.28376389]],'
+                         '"model":{"name":"iris","version":""}}\n')
+
+    def test_model_from_environment(self):
+        result = run("predict", stdin='{"instances": [[5.1, 3.5, 1.4, 0.2]]}',
+                     env={"APPCORE_MODEL_PATH": IRIS})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["model"]["name"], "iris")
+
+    def test_no_model_is_usage_error(self):
+        result = run("predict", stdin="{}")
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stderr,
+                         "appcore-cli predict: no model: pass --model PATH or set APPCORE_MODEL_PATH\n")
+
+    def test_bad_model_exits_4(self):
+        result = run("predict", "--model", os.path.join(FIXTURES, "make_fixtures.py"), stdin="{}")
+        self.assertEqual(result.returncode, 4)
+        self.assertIn("make_fixtures.py: not valid JSON at line 1, column 1", result.stderr)
+        result = run("predict", "--model", "/nonexistent/m.json", stdin="{}")
+        self.assertEqual(result.returncode, 4)
+        self.assertEqual(result.stderr, "appcore-cli predict: /nonexistent/m.json: cannot open: "
+                                        "No such file or directory\n")
+
+    def test_bad_request_prints_server_error_body(self):
+        result = run("predict", "--model", IRIS, stdin='{"instances": [[1, 2, "x", 4]]}')
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(result.stdout, '{"error":{"code":"invalid_request","message":'
+                                        '"instances[0][2]: expected a number or null, got string"}}\n')
+        self.assertEqual(result.stderr, "appcore-cli predict: instances[0][2]: expected a number "
+                                        "or null, got string\n")
+
+    def test_unparseable_request(self):
+        result = run("predict", "--model", IRIS, stdin='{"instances":\n [[1, 2,]]}')
+        self.assertEqual(result.returncode, 3)
+        doc = json.loads(result.stdout)
+        self.assertEqual(doc["error"]["code"], "parse_error")
+        self.assertEqual((doc["error"]["line"], doc["error"]["column"]), (2, 9))
+
+    def test_usage_errors(self):
+        for args in (["--output", "prob"], ["--input-format", "xml"], ["--bogus"], ["--model"]):
+            result = run("predict", *args)
+            self.assertEqual(result.returncode, 2, args)
+            self.assertTrue(result.stderr.startswith("appcore-cli predict: "), result.stderr)
+
+
+class PredictStreams(unittest.TestCase):
+    def test_csv_with_header_in_any_order(self):
+        result = run("predict", "--model", IRIS, "--input-format", "csv",
+                     stdin="petal_width,sepal_length,petal_length,sepal_width\n"
+                           "0.2,5.1,1.4,3.5\n1.8,6.2,4.8,\n")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        by_json = run("predict", "--model", IRIS,
+                      stdin='{"instances": [[5.1, 3.5, 1.4, 0.2], [6.2, null, 4.8, 1.8]]}')
+        expected = json.loads(by_json.stdout)["predictions"]
+        self.assertEqual(result.stdout,
+                         "".join(",".join(f"{v}" for v in row) + "\n" for row in
+                                 [[format(v, ".9g") for v in r] for r in expected]))
+
+    def test_csv_without_header_and_bad_line(self):
+        result = run("predict", "--model", fixture("reg_squarederror"), "--input-format", "csv",
+                     stdin="1,2,3,4,5,6,7,8,9,10\n,,,,,,,,,NA\n1,2,x,4,5,6,7,8,9,10\n1,2\n")
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(len(result.stdout.splitlines()), 2)
+        self.assertEqual(result.stderr, "appcore-cli predict: line 3: column 3: expected a finite "
+                                        "number or an empty field, got 'x'\n")
+        result = run("predict", "--model", fixture("reg_squarederror"), "--input-format", "csv",
+                     stdin="1,2\n")
+        self.assertEqual(result.stderr, "appcore-cli predict: line 1: expected 10 fields, got 2\n")
+
+    def test_csv_header_errors(self):
+        result = run("predict", "--model", IRIS, "--input-format", "csv", stdin="sepal,petal\n")
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(result.stderr,
+                         "appcore-cli predict: line 1: column 1: unknown feature \"sepal\"\n")
+        result = run("predict", "--model", fixture("gblinear"), "--input-format", "csv",
+                     stdin="a,b,c,d,e,f,g,h,i,j\n")
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("line 1: a header row, but the model has no feature names", result.stderr)
+
+    def test_ndjson(self):
+        result = run("predict", "--model", IRIS, "--input-format", "ndjson",
+                     stdin='[5.1, 3.5, 1.4, 0.2]\n\n{"petal_length": 4.8, "sepal_width": null}\n')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 2)
+        self.assertEqual(len(json.loads(lines[0])), 3)
+        result = run("predict", "--model", IRIS, "--input-format", "ndjson",
+                     stdin='[5.1, 3.5, 1.4, 0.2]\n[1, 2, 3, true]\n')
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(len(result.stdout.splitlines()), 1)
+        self.assertEqual(result.stderr, "appcore-cli predict: line 2: row[3]: expected a number or "
+                                        "null, got boolean\n")
+
+    def test_large_stream_matches_batches(self):
+        rows = [[(r * 7 + f) % 11 * 0.7 for f in range(4)] for r in range(5000)]
+        text = "".join(",".join(str(v) for v in row) + "\n" for row in rows)
+        result = run("predict", "--model", IRIS, "--input-format", "csv", "--output", "margin",
+                     stdin=text)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 5000)
+        first = run("predict", "--model", IRIS, "--output", "margin",
+                    stdin=json.dumps({"instances": rows[4990:]}))
+        expected = [",".join(format(v, ".9g") for v in p)
+                    for p in json.loads(first.stdout)["predictions"]]
+        self.assertEqual(lines[4990:], expected)
+
+
+class Inspect(unittest.TestCase):
+    def test_inspect(self):
+        result = run("inspect", fixture("categorical"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        doc = json.loads(result.stdout)
+        self.assertEqual(doc["name"], "categorical")
+        self.assertEqual(doc["objective"], "reg:squarederror")
+        self.assertEqual(doc["xgboost_version"], "1.7.4")
+        self.assertEqual(doc["num_features"], 10)
+        self.assertEqual(doc["num_trees"], 12)
+        self.assertEqual(doc["feature_types"], ["q", "c", "c"] + ["q"] * 7)
+        self.assertIsNone(doc["feature_names"])
+
+    def test_inspect_errors(self):
+        self.assertEqual(run("inspect").returncode, 2)
+        self.assertEqual(run("inspect", "a", "b").returncode, 2)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            f.write('{"learner": {"learner_model_param": {}}}')
+            f.flush()
+            result = run("inspect", f.name)
+        self.assertEqual(result.returncode, 4)
+        self.assertIn("learner.objective: missing", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
