@@ -22,7 +22,7 @@ int cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "Usage: appcore-cli inspect MODEL\n");
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_load_model(&model, "inspect", argv[1])) != CLI_EXIT_OK)
+	if ((rc = cli_load_model(&model, NULL, "inspect", argv[1], NULL)) != CLI_EXIT_OK)
 		return rc;
 	if (appcore_model_info_json(&text, NULL, model, &err) != APPCORE_OK) {
 		fprintf(stderr, "appcore-cli inspect: %s\n", err.message);

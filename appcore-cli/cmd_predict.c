@@ -11,9 +11,12 @@
 #include "predict_stream.h"
 
 static const char usage[] =
-	"Usage: appcore-cli predict [--model PATH] [--output value|margin]\n"
+	"Usage: appcore-cli predict [--config PATH] [--model PATH] [--output value|margin]\n"
 	"                           [--input-format json|csv|ndjson] < INPUT > OUTPUT\n"
-	"Predict with an XGBoost JSON model (default: $APPCORE_MODEL_PATH).\n\n"
+	"Predict with an XGBoost JSON model, configured as appcore-server would be: the model\n"
+	"is --model, else model.path from the configuration (--config PATH, else\n"
+	"$APPCORE_CONFIG, plus APPCORE_* environment overrides); model.name, model.version and\n"
+	"model.max_batch_rows come from the configuration too.\n\n"
 	"  json    (default) stdin is one request {\"instances\": [...]}; stdout is exactly the\n"
 	"          body appcore-server answers, followed by a newline. A bad request prints the\n"
 	"          server's error body on stdout and the message on stderr.\n"
@@ -44,9 +47,9 @@ static char *read_all(FILE *in, size_t *len)
 	return buf;
 }
 
-static int predict_request(const appcore_model *model, appcore_output_kind kind)
+static int predict_request(const appcore_model *model, appcore_predict_options options,
+			   appcore_output_kind kind)
 {
-	appcore_predict_options options;
 	appcore_predict_response response;
 	appcore_error err = { 0 };
 	char *body, *error_body = NULL;
@@ -57,8 +60,6 @@ static int predict_request(const appcore_model *model, appcore_output_kind kind)
 		fprintf(stderr, "appcore-cli predict: cannot read stdin\n");
 		return CLI_EXIT_BAD_INPUT;
 	}
-	/* the library's defaults are the server's defaults, so both answer alike */
-	appcore_predict_options_init(&options);
 	options.default_output = kind;
 	rc = appcore_predict_json(&response, model, body, len, &options, &err);
 	free(body);
@@ -98,7 +99,8 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 
 int cmd_predict(int argc, char **argv)
 {
-	const char *model_path = NULL, *format = "json", *output = "value", *v;
+	const char *model_path = NULL, *config_path = NULL, *format = "json", *output = "value", *v;
+	appcore_predict_options options;
 	appcore_output_kind kind;
 	appcore_model *model = NULL;
 	bool bad = false;
@@ -111,6 +113,8 @@ int cmd_predict(int argc, char **argv)
 		}
 		if ((v = option_value(argc, argv, &i, "--model", &bad)) != NULL)
 			model_path = v;
+		else if ((v = option_value(argc, argv, &i, "--config", &bad)) != NULL)
+			config_path = v;
 		else if ((v = option_value(argc, argv, &i, "--output", &bad)) != NULL)
 			output = v;
 		else if ((v = option_value(argc, argv, &i, "--input-format", &bad)) != NULL)
@@ -137,10 +141,13 @@ int cmd_predict(int argc, char **argv)
 				"got '%s'\n", format);
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_load_model(&model, "predict", model_path)) != CLI_EXIT_OK)
+	/* the library's defaults and the configuration are the server's, so both answer alike */
+	appcore_predict_options_init(&options);
+	if ((rc = cli_load_model(&model, &options, "predict", model_path, config_path)) !=
+	    CLI_EXIT_OK)
 		return rc;
 	if (strcmp(format, "json") == 0)
-		rc = predict_request(model, kind);
+		rc = predict_request(model, options, kind);
 	else
 		rc = predict_stream(model, strcmp(format, "csv") == 0 ? STREAM_CSV : STREAM_NDJSON,
 				    kind, stdin, stdout, isatty(STDERR_FILENO) == 1);

@@ -201,10 +201,13 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 		return BODY_NO_MEMORY;
 	}
 	for (;;) {
+		/* never ask for more than one byte over the limit: for chunked
+		 * bodies mg_read blocks until it has all it was asked for */
+		size_t want = max_bytes + 1 - used;
 		int n;
 
 		if (used + 1 >= capacity) {
-			/* only chunked bodies grow; cap them while reading */
+			/* only chunked bodies grow */
 			size_t grown = capacity * 2 > max_bytes + 2 ? max_bytes + 2 : capacity * 2;
 			char *bigger;
 
@@ -219,8 +222,16 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 			buffer = bigger;
 			capacity = grown;
 		}
-		n = mg_read(req->conn, buffer + used, capacity - 1 - used);
-		if (n <= 0)
+		if (want > capacity - 1 - used)
+			want = capacity - 1 - used;
+		n = mg_read(req->conn, buffer + used, want);
+		if (n < 0) {
+			/* a broken chunk encoding or a read error */
+			free(buffer);
+			req->must_close = 1;
+			return BODY_INCOMPLETE;
+		}
+		if (n == 0)
 			break;
 		used += (size_t)n;
 		req->bytes_in = used;

@@ -149,18 +149,73 @@ static int parse_error(const json_error_t *jerr, appcore_error *err)
 			       jerr->text);
 }
 
+/* Requests need three levels ({"instances": [[...]]}); anything much deeper is
+ * refused before Jansson, whose recursive parser would otherwise recurse up to
+ * 2048 levels: too deep for the small thread stacks of an embedding server
+ * (CivetWeb's workers among them). */
+#define MAX_REQUEST_DEPTH 32
+
+static int check_depth(const char *text, size_t len, appcore_error *err)
+{
+	int depth = 0, line = 1, column = 0;
+	bool in_string = false, escaped = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		column++;
+		if (c == '\n') {
+			line++;
+			column = 0;
+		}
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > MAX_REQUEST_DEPTH)
+				return ac_error_set_at(err, APPCORE_EPARSE, line, column,
+						       "invalid JSON at line %d, column %d: nested deeper "
+						       "than %d levels",
+						       line, column, MAX_REQUEST_DEPTH);
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return APPCORE_OK;
+}
+
+static json_t *load_request_json(const char *text, size_t len, appcore_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (check_depth(text, len, err) != APPCORE_OK)
+		return NULL;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (doc == NULL)
+		parse_error(&jerr, err);
+	return doc;
+}
+
 int appcore_predict_parse_row(float *row, const appcore_model *model, const char *text,
 			      size_t len, appcore_error *err)
 {
-	json_error_t jerr;
 	json_t *v;
 	int rc;
 
 	if (row == NULL || model == NULL || (text == NULL && len > 0))
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict_parse_row: NULL argument");
-	v = json_loadb(text ? text : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	v = load_request_json(text ? text : "", len, err);
 	if (v == NULL)
-		return parse_error(&jerr, err);
+		return err ? err->code : APPCORE_EPARSE;
 	rc = row_from_json(row, model, v, (struct label){ "row", 0, false }, err);
 	json_decref(v);
 	return rc;
@@ -252,7 +307,6 @@ int appcore_predict_json(appcore_predict_response *out, const appcore_model *mod
 	appcore_predict_options defaults;
 	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
 	const json_t *instances = NULL;
-	json_error_t jerr;
 	json_t *doc;
 	float *rows = NULL;
 	size_t n, width;
@@ -265,9 +319,9 @@ int appcore_predict_json(appcore_predict_response *out, const appcore_model *mod
 		appcore_predict_options_init(&defaults);
 		options = &defaults;
 	}
-	doc = json_loadb(body ? body : "", body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	doc = load_request_json(body ? body : "", body_len, err);
 	if (doc == NULL)
-		return parse_error(&jerr, err);
+		return err ? err->code : APPCORE_EPARSE;
 	if ((rc = request_fields(&instances, &kind, doc, options, err)) != APPCORE_OK)
 		goto out;
 	n = json_array_size(instances);

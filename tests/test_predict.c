@@ -220,6 +220,18 @@ START_TEST(test_parse_errors)
 		     "invalid JSON at line 1, column 20: real number overflow near '1e999'");
 	assert_error(model, "{\"instances\":[[NaN,2]]}", NULL, APPCORE_EPARSE,
 		     "invalid JSON at line 1, column 18: invalid token near 'NaN'");
+	{
+		/* deep nesting is refused before the recursive parser runs; brackets
+		 * inside strings do not count */
+		char deep[200];
+		memset(deep, '[', sizeof(deep) - 1);
+		deep[sizeof(deep) - 1] = '\0';
+		assert_error(model, deep, NULL, APPCORE_EPARSE,
+			     "invalid JSON at line 1, column 33: nested deeper than 32 levels");
+		assert_error(model, "{\"x\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"\",\n [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+			     NULL, APPCORE_EPARSE,
+			     "invalid JSON at line 2, column 33: nested deeper than 32 levels");
+	}
 	appcore_model_unref(model);
 }
 END_TEST

@@ -68,11 +68,28 @@ class PredictJson(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout)["model"]["name"], "iris")
 
-    def test_no_model_is_usage_error(self):
-        result = run("predict", stdin="{}")
-        self.assertEqual(result.returncode, 2)
-        self.assertEqual(result.stderr,
-                         "appcore-cli predict: no model: pass --model PATH or set APPCORE_MODEL_PATH\n")
+    def test_default_model_path_comes_from_configuration(self):
+        # no --model: model.path from the built-in defaults, relative to the working directory
+        with tempfile.TemporaryDirectory() as empty:
+            result = subprocess.run([CLI, "predict"], input="{}", capture_output=True, text=True,
+                                    timeout=60, cwd=empty,
+                                    env={k: v for k, v in os.environ.items()
+                                         if not k.startswith("APPCORE_") or k == "APPCORE_CLI"})
+        self.assertEqual(result.returncode, 4)
+        self.assertTrue(result.stderr.startswith("appcore-cli predict: examples/models/iris.json: "),
+                        result.stderr)
+
+    def test_config_file_sets_model_and_identity(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "config.yaml")
+            with open(config, "w") as f:
+                f.write(f"model:\n  path: {IRIS}\n  name: flowers\n  version: \"7\"\n  max_batch_rows: 1\n")
+            result = run("predict", "--config", config, stdin='{"instances": [[5.1, 3.5, 1.4, 0.2]]}')
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(json.loads(result.stdout)["model"], {"name": "flowers", "version": "7"})
+            result = run("predict", "--config", config, stdin='{"instances": [[1, 2, 3, 4], [1, 2, 3, 4]]}')
+            self.assertEqual(result.returncode, 3)
+            self.assertEqual(json.loads(result.stdout)["error"]["code"], "limit_exceeded")
 
     def test_bad_model_exits_4(self):
         result = run("predict", "--model", os.path.join(FIXTURES, "make_fixtures.py"), stdin="{}")

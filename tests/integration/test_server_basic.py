@@ -86,7 +86,7 @@ class ServerCommandLine(unittest.TestCase):
     def test_bad_port_is_usage_error(self):
         result = self.run_server("--port", "70000")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("--port: expected 0..65535, got '70000'", result.stderr)
+        self.assertIn("appcore-server: server.port: must be between 0 and 65535, got 70000\n", result.stderr)
 
     def test_unknown_option_is_usage_error(self):
         result = self.run_server("--bogus")

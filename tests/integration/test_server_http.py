@@ -36,7 +36,7 @@ def start(*args, **env):
 
 
 def cli_predict(body):
-    result = subprocess.run([CLI, "predict", "--model", MODEL], input=body, capture_output=True,
+    result = subprocess.run([CLI, "predict", "--config", CONFIG], input=body, capture_output=True,
                             timeout=30)
     return result.returncode, result.stdout
 
