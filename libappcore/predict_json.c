@@ -1,5 +1,7 @@
-/* The JSON prediction protocol: request parsing with Jansson, response written by hand
- * (one allocation, %.9g numbers) because it is on every request's path. */
+/* The JSON prediction protocol: the common request shape is decoded by
+ * predict_fast.c, everything else (and every error message) by Jansson here;
+ * the response is written by hand (one allocation, %.9g numbers) because it is
+ * on every request's path. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "appcore/predict.h"
 #include "error_internal.h"
 #include "model_internal.h"
+#include "predict_fast.h"
 
 #define DEFAULT_MAX_BATCH_ROWS 10000
 /* "%.9g" of a float32 is at most 15 characters ("-1.17549435e-38"), plus a comma. */
@@ -300,6 +303,13 @@ static char *write_response(size_t *len, const appcore_model *m, const float *va
 	return body;
 }
 
+static size_t max_width(const appcore_model *model)
+{
+	size_t value = appcore_model_output_size(model, APPCORE_OUTPUT_VALUE);
+	size_t margin = appcore_model_output_size(model, APPCORE_OUTPUT_MARGIN);
+	return value > margin ? value : margin;
+}
+
 int appcore_predict_json(appcore_predict_response *out, const appcore_model *model,
 			 const char *body, size_t body_len, const appcore_predict_options *options,
 			 appcore_error *err)
@@ -307,7 +317,7 @@ int appcore_predict_json(appcore_predict_response *out, const appcore_model *mod
 	appcore_predict_options defaults;
 	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
 	const json_t *instances = NULL;
-	json_t *doc;
+	json_t *doc = NULL;
 	float *rows = NULL;
 	size_t n, width;
 	int rc;
@@ -318,6 +328,11 @@ int appcore_predict_json(appcore_predict_response *out, const appcore_model *mod
 	if (options == NULL) {
 		appcore_predict_options_init(&defaults);
 		options = &defaults;
+	}
+	if (ac_predict_fast_parse(body ? body : "", body_len, model->num_features, max_width(model),
+				  options->max_batch_rows, options->default_output, &rows, &n, &kind)) {
+		width = appcore_model_output_size(model, kind);
+		goto predict;
 	}
 	doc = load_request_json(body ? body : "", body_len, err);
 	if (doc == NULL)
@@ -338,6 +353,7 @@ int appcore_predict_json(appcore_predict_response *out, const appcore_model *mod
 		if (rc != APPCORE_OK)
 			goto out;
 	}
+predict:;
 	float *values = rows + n * model->num_features;
 	if ((rc = appcore_model_predict(model, rows, n, kind, values, err)) != APPCORE_OK)
 		goto out;
