@@ -42,6 +42,24 @@ static int send_not_ready(struct request *req, const char *reason)
 	return http_send_error(req, 503, "Retry-After: 1\r\n", "not_ready", reason);
 }
 
+static void log_internal_error(struct request *req, const appcore_error *err)
+{
+	appcore_log_field fields[] = {
+		APPCORE_LOG_STR("request_id", req->id),
+		APPCORE_LOG_STR("code", appcore_error_name(err->code)),
+		APPCORE_LOG_STR("error", err->message),
+	};
+	appcore_log(req->app->log, APPCORE_LOG_ERROR, "internal error", fields,
+		    sizeof(fields) / sizeof(fields[0]));
+}
+
+/* 500: a real fault in the library, logged with the request id. */
+static int send_internal_error(struct request *req, const appcore_error *err)
+{
+	log_internal_error(req, err);
+	return http_send_appcore_error(req, 500, err);
+}
+
 int handle_health(struct request *req)
 {
 	static const char body[] = "{\"status\":\"ok\"}";
@@ -96,7 +114,7 @@ int handle_model(struct request *req)
 	if (model == NULL)
 		return send_not_ready(req, "model is not loaded yet");
 	if (appcore_model_info_json(&body, &len, model, &err) != APPCORE_OK)
-		return http_send_appcore_error(req, 500, &err);
+		return send_internal_error(req, &err);
 	status = http_send_json(req, 200, body, len);
 	appcore_free(body);
 	return status;
@@ -110,7 +128,7 @@ int handle_metrics(struct request *req)
 	int status;
 
 	if (appcore_metrics_render(&body, &len, req->app->metrics.registry, &err) != APPCORE_OK)
-		return http_send_appcore_error(req, 500, &err);
+		return send_internal_error(req, &err);
 	status = http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, body, len);
 	appcore_free(body);
 	return status;
@@ -148,17 +166,6 @@ static int status_for_error(int code)
 	default:
 		return 500;
 	}
-}
-
-static void log_internal_error(struct request *req, const appcore_error *err)
-{
-	appcore_log_field fields[] = {
-		APPCORE_LOG_STR("request_id", req->id),
-		APPCORE_LOG_STR("code", appcore_error_name(err->code)),
-		APPCORE_LOG_STR("error", err->message),
-	};
-	appcore_log(req->app->log, APPCORE_LOG_ERROR, "internal error", fields,
-		    sizeof(fields) / sizeof(fields[0]));
 }
 
 int handle_predict(struct request *req)
@@ -205,7 +212,7 @@ int handle_predict(struct request *req)
 		free(body);
 		status = status_for_error(err.code);
 		if (status == 500)
-			log_internal_error(req, &err);
+			return send_internal_error(req, &err);
 		return http_send_appcore_error(req, status, &err);
 	}
 	free(body);

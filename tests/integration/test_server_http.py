@@ -352,6 +352,31 @@ class Lifecycle(unittest.TestCase):
             self.assertIn('"msg":"model failed to load"', log)
             self.assertIn(broken.name, log)
 
+    def test_not_ready_until_the_model_has_loaded(self):
+        # the model comes through a FIFO, so loading waits until the test writes it
+        with tempfile.TemporaryDirectory() as tmp:
+            fifo = os.path.join(tmp, "model.json")
+            os.mkfifo(fifo)
+            server = ServerProcess(SERVER, ["--config", CONFIG, "--model", fifo], env=server_env())
+            server.start(wait_ready=False)
+            try:
+                server.wait_for("/health", time.monotonic() + 20)
+                status, headers, body = server.request("GET", "/ready")
+                self.assertEqual(status, 503)
+                self.assertEqual(headers["retry-after"], "1")
+                self.assertEqual(json.loads(body), {"error": {"code": "not_ready",
+                                                              "message": "model is not loaded yet"}})
+                self.assertEqual(server.request("POST", "/predict", GOOD_BODY, JSON)[0], 503)
+                self.assertEqual(server.request("GET", "/model")[0], 503)
+                self.assertIsNone(server.json("GET", "/version")[2]["model"])
+                with open(fifo, "wb") as writer, open(MODEL, "rb") as model:
+                    writer.write(model.read())
+                server.wait_for("/ready", time.monotonic() + 20)
+                self.assertEqual(server.request("POST", "/predict", GOOD_BODY, JSON)[0], 200)
+                self.assertEqual(server.stop(), 0)
+            finally:
+                server.kill()
+
     def test_bad_config_exits_1_with_message(self):
         result = subprocess.run([SERVER, "--config", "/nonexistent/config.yaml"], capture_output=True,
                                 text=True, timeout=10, env=server_env())
