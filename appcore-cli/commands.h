@@ -18,5 +18,6 @@ struct cli_command {
 };
 
 int cmd_version(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 
 #endif

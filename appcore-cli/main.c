@@ -7,6 +7,7 @@
 
 static const struct cli_command commands[] = {
 	{ "version", "print the version", cmd_version },
+	{ "health", "check an HTTP endpoint (container health checks)", cmd_health },
 };
 
 static void print_usage(FILE *to)
