@@ -86,7 +86,7 @@ expect_http() { # expect_http DESCRIPTION EXPECTED_STATUS EXPECTED_BODY_REGEX ME
 	got=$(http "$@")
 	[[ ${got%% *} == "$status" ]] || fail "$what: expected HTTP $status, got '$got'"
 	[[ ${got#* } =~ $body_re ]] || fail "$what: body '${got#* }' does not match /$body_re/"
-	pass "$what -> $got"
+	pass "$what -> ${got:0:120}"
 }
 
 ensure_image() {
