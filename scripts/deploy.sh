@@ -67,7 +67,7 @@ wait_ready() {
 	local deadline=$((SECONDS + timeout))
 	while ((SECONDS < deadline)); do
 		if ! container_running "$1"; then
-			step "$1 is not running (exit code $(docker inspect --format '{{.State.ExitCode}}' "$1"))"
+			step "$1 is not running ($(docker inspect --format '{{.State.Status}}, restarts {{.RestartCount}}' "$1"))"
 			return 1
 		fi
 		if probe "$1"; then
