@@ -8,6 +8,8 @@
 #   CONTAINER_ENGINE_UP  a script that starts a Docker-compatible engine and prints the env to use
 #                        (.ci/run passes the shared engine-up); without it, `docker` must already work
 #   CONTAINER_STANDIN    a script building nginx/prometheus stand-ins (see tests/container/lib.sh)
+#   APPCORE_TEST_IMAGE   tag to build and test (default appcore:ci-test)
+#   APPCORE_SKIP_BUILD=1 test an APPCORE_TEST_IMAGE that is already built (CI builds it with buildx)
 #   APPCORE_SKELETON=1   TEMPORARY, see tests/container/lib.sh
 # Exits 0 with "skipped: no container engine" when no engine can be had.
 set -euo pipefail
@@ -30,12 +32,17 @@ ensure_packages curl jq python3-yaml
 
 export APPCORE_TEST_IMAGE=${APPCORE_TEST_IMAGE:-appcore:ci-test}
 start=$SECONDS
-echo "=== container: docker build -t $APPCORE_TEST_IMAGE ==="
-revision=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
-docker build --build-arg VERSION="$(cat VERSION)" --build-arg REVISION="$revision" \
-	-t "$APPCORE_TEST_IMAGE" . >/tmp/appcore-docker-build.log 2>&1 ||
-	{ tail -50 /tmp/appcore-docker-build.log; echo "docker build failed"; exit 1; }
-echo "built in $((SECONDS - start)) s, $(docker image inspect --format '{{.Size}}' "$APPCORE_TEST_IMAGE") bytes"
+if [[ ${APPCORE_SKIP_BUILD:-0} == 1 ]] && docker image inspect "$APPCORE_TEST_IMAGE" >/dev/null 2>&1; then
+	echo "=== container: using the already built $APPCORE_TEST_IMAGE (APPCORE_SKIP_BUILD=1) ==="
+else
+	echo "=== container: docker build -t $APPCORE_TEST_IMAGE ==="
+	revision=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+	docker build --build-arg VERSION="$(cat VERSION)" --build-arg REVISION="$revision" \
+		-t "$APPCORE_TEST_IMAGE" . >/tmp/appcore-docker-build.log 2>&1 ||
+		{ tail -50 /tmp/appcore-docker-build.log; echo "docker build failed"; exit 1; }
+	echo "built in $((SECONDS - start)) s"
+fi
+echo "$APPCORE_TEST_IMAGE: $(docker image inspect --format '{{.Size}}' "$APPCORE_TEST_IMAGE") bytes"
 
 failed=()
 for t in tests/container/test_files.sh tests/container/test_image.sh tests/container/test_compose.sh \
