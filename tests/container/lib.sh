@@ -36,7 +36,11 @@ skeleton_skip() {
 	return 1
 }
 # Server arguments the skeleton needs because it ignores APPCORE_SERVER_HOST.
-skeleton_args() { [[ $SKELETON == 1 ]] && echo "--host 0.0.0.0" || true; }
+skeleton_args() {
+	if [[ $SKELETON == 1 ]]; then
+		echo "--host 0.0.0.0"
+	fi
+}
 
 # Cleanup actions run in reverse order on any exit, including failures and ^C.
 CLEANUPS=()
@@ -104,6 +108,8 @@ ensure_standins() {
 		--cmd '["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
 }
 
+# shellcheck disable=SC2034 # used by the sourcing tests
 PREDICT_BODY='{"instances":[[5.1,3.5,1.4,0.2]]}'
 # an iris answer: three probabilities and the model block
+# shellcheck disable=SC2034
 PREDICT_RE='^\{"predictions":\[\[[0-9.eE-]+,[0-9.eE-]+,[0-9.eE-]+\]\],"model":\{"name":"iris","version":"1"\}\}$'

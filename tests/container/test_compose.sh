@@ -4,6 +4,7 @@
 # until its target is up and appcore_http_requests_total is queryable. Grafana cannot run here
 # (no Debian package); test_files.sh checks its files structurally.
 set -euo pipefail
+# shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
 ensure_image
 ensure_standins
@@ -54,16 +55,19 @@ target_health() {
 	curl -fsS "$prom/api/v1/targets?state=active" |
 		jq -r '.data.activeTargets[] | select(.labels.job == "appcore") | "\(.health) \(.scrapeUrl) \(.lastError)"'
 }
+series_count() { curl -fsS "$prom/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
+target_up() { [[ $(target_health) == up* ]]; }
+requests_total_present() { (($(series_count 'appcore_http_requests_total{job="appcore"}') > 0)); }
+target_scraped() { [[ $(target_health) == down* ]]; }
 # The first scrape comes within one 15 s interval of the start.
 if ! skeleton_skip "api target 'up' and appcore_http_requests_total in Prometheus (skeleton has no /metrics)"; then
-	wait_until 60 "api target up in Prometheus" bash -c "[[ \$(curl -fsS '$prom/api/v1/targets?state=active' | jq -r '.data.activeTargets[] | select(.labels.job == \"appcore\") | .health') == up ]]"
+	wait_until 60 "api target up in Prometheus" target_up
 	pass "Prometheus target: $(target_health)"
-	query() { curl -fsS "$prom/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
-	wait_until 60 "appcore_http_requests_total in Prometheus" bash -c "(( \$(curl -fsS '$prom/api/v1/query' --data-urlencode 'query=appcore_http_requests_total{job=\"appcore\"}' | jq -r '.data.result | length') > 0 ))"
-	pass "appcore_http_requests_total has $(query 'appcore_http_requests_total{job="appcore"}') series in Prometheus"
+	wait_until 60 "appcore_http_requests_total in Prometheus" requests_total_present
+	pass "appcore_http_requests_total has $(series_count 'appcore_http_requests_total{job="appcore"}') series in Prometheus"
 else
 	# Still real: Prometheus resolved api:8000 on the internal network and got an HTTP answer.
-	wait_until 60 "a scrape attempt on api:8000" bash -c "curl -fsS '$prom/api/v1/targets?state=active' | jq -e '.data.activeTargets[] | select(.labels.job == \"appcore\" and .lastScrape != \"0001-01-01T00:00:00Z\")'"
+	wait_until 60 "a scrape attempt on api:8000" target_scraped
 	got=$(target_health)
 	[[ $got == "down http://api:8000/metrics server returned HTTP status 404"* ]] || fail "unexpected target state: $got"
 	pass "Prometheus reaches http://api:8000/metrics over the internal network (skeleton answers 404)"

@@ -2,6 +2,7 @@
 # scripts/deploy.sh against this host's engine: a first deploy, an idempotent re-run, an upgrade
 # to a second good image, and a broken image that must roll back to the previous one.
 set -euo pipefail
+# shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
 ensure_image
 
@@ -40,19 +41,19 @@ serving_image() { docker inspect --format '{{.Image}}' "$name"; }
 image_id() { docker image inspect --format '{{.Id}}' "$1"; }
 health_on_port() { curl -fsS "http://127.0.0.1:$port/health"; }
 
-out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "first deploy failed:\n$out"
-echo "$out" | sed 's/^/    /'
+out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "first deploy failed: $out"
+sed 's/^/    /' <<<"$out"
 [[ $(serving_image) == "$(image_id "$IMAGE")" ]] || fail "serving $(serving_image) after the first deploy"
 [[ $out == *"first deploy"* && $out == *"done: $IMAGE deployed"* ]] || fail "unexpected first-deploy output"
 [[ $(health_on_port) == '{"status":"ok"}' ]] || fail "no /health on :$port after the first deploy"
 pass "first deploy: $IMAGE serves on 127.0.0.1:$port"
 
-out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "re-deploy failed:\n$out"
-[[ $out == *"already runs $IMAGE and is ready: nothing to do"* ]] || fail "re-deploy was not a no-op:\n$out"
+out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "re-deploy failed: $out"
+[[ $out == *"already runs $IMAGE and is ready: nothing to do"* ]] || fail "re-deploy was not a no-op: $out"
 pass "re-deploying the same image is a no-op"
 
-out=$("$ROOT/scripts/deploy.sh" "$good2" "${server_args[@]}") || fail "upgrade failed:\n$out"
-echo "$out" | sed 's/^/    /'
+out=$("$ROOT/scripts/deploy.sh" "$good2" "${server_args[@]}") || fail "upgrade failed: $out"
+sed 's/^/    /' <<<"$out"
 [[ $(serving_image) == "$(image_id "$good2")" ]] || fail "serving $(serving_image) after the upgrade"
 docker inspect "$name-previous" >/dev/null 2>&1 && fail "previous container left behind after a good deploy"
 [[ $(health_on_port) == '{"status":"ok"}' ]] || fail "no /health on :$port after the upgrade"
@@ -60,7 +61,7 @@ pass "upgrade: $good2 serves, the previous container is removed"
 
 rc=0
 out=$("$ROOT/scripts/deploy.sh" "$broken" "${server_args[@]}" 2>&1) || rc=$?
-echo "$out" | sed 's/^/    /'
+sed 's/^/    /' <<<"$out"
 ((rc == 1)) || fail "broken deploy exited $rc, expected 1"
 [[ $out == *"roll back to "*"rolled back: '$name' serves "*"again"* ]] || fail "no rollback message"
 [[ $(serving_image) == "$(image_id "$good2")" ]] || fail "serving $(serving_image) after the rollback"

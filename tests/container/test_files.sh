@@ -4,6 +4,7 @@
 # config, the Grafana provisioning/dashboard structure, and the container config's consistency
 # with configs/config.yaml.
 set -euo pipefail
+# shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_standins

@@ -3,6 +3,7 @@
 # dropped, /health, /ready and /predict from the host through the published port, the Docker
 # health status, /metrics against the documented metric list, and a graceful docker stop.
 set -euo pipefail
+# shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
 ensure_image
 
@@ -53,7 +54,8 @@ uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
 out=$(docker exec "$name" /usr/local/bin/appcore-cli version) || fail "docker exec appcore-cli: $out"
 pass "process uid 10001 (real/effective/saved/fs), not 0; docker exec works ($out)"
 
-wait_until 30 "health status healthy" bash -c "[[ \$(docker inspect --format '{{.State.Health.Status}}' $name) == healthy ]]"
+is_healthy() { [[ $(docker inspect --format '{{.State.Health.Status}}' "$name") == healthy ]]; }
+wait_until 30 "health status healthy" is_healthy
 pass "docker health status: healthy"
 
 if ! skeleton_skip "GET /ready, POST /predict, GET /metrics"; then
