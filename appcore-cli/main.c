@@ -10,6 +10,7 @@ static const struct cli_command commands[] = {
 	{ "version", "print the version", cmd_version },
 	{ "predict", "predict with a model (JSON request, CSV or NDJSON rows)", cmd_predict },
 	{ "inspect", "print a model's metadata as JSON", cmd_inspect },
+	{ "health", "check an HTTP endpoint (container health checks)", cmd_health },
 };
 
 static void print_usage(FILE *to)
