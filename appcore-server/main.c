@@ -10,12 +10,19 @@
  * sigwait(). Shutdown therefore runs in ordinary code, not a signal handler,
  * and the process needs no init as PID 1 in a container.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <appcore.h>
 #include <civetweb.h>
@@ -220,6 +227,49 @@ static void drain(struct app *app, double grace_seconds)
 	}
 }
 
+/* CivetWeb's accept loop notices mg_stop only when its poll wakes, at most
+ * every 2 s: knock on the listening socket until the stop completes, so the
+ * process exits promptly (docker stop allows little time). */
+struct stop_waker {
+	struct sockaddr_in address;
+	atomic_int done;
+};
+
+static void *knock_until_stopped(void *arg)
+{
+	struct stop_waker *waker = arg;
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+
+	while (!atomic_load(&waker->done)) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			connect(fd, (const struct sockaddr *)&waker->address, sizeof(waker->address));
+			close(fd);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void stop_http(struct mg_context *ctx, const char *host, int port)
+{
+	struct stop_waker waker;
+	pthread_t thread;
+	int knocking;
+
+	memset(&waker, 0, sizeof(waker));
+	waker.address.sin_family = AF_INET;
+	waker.address.sin_port = htons((uint16_t)port);
+	/* a wildcard listener is reachable on loopback */
+	if (strcmp(host, "0.0.0.0") == 0 || inet_pton(AF_INET, host, &waker.address.sin_addr) != 1)
+		waker.address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	knocking = pthread_create(&thread, NULL, knock_until_stopped, &waker) == 0;
+	mg_stop(ctx);
+	atomic_store(&waker.done, 1);
+	if (knocking)
+		pthread_join(thread, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct server_options options;
@@ -340,7 +390,7 @@ int main(int argc, char **argv)
 		appcore_log(app.log, APPCORE_LOG_INFO, "draining", fields, 2);
 	}
 	drain(&app, (double)appcore_config_get_int(app.config, "server.shutdown_grace_ms") / 1000.0);
-	mg_stop(ctx);
+	stop_http(ctx, appcore_config_get_string(app.config, "server.host"), port);
 	{
 		appcore_log_field fields[] = {
 			APPCORE_LOG_INT("in_flight", atomic_load(&app.in_flight)),

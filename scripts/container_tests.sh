@@ -10,7 +10,6 @@
 #   CONTAINER_STANDIN    a script building nginx/prometheus stand-ins (see tests/container/lib.sh)
 #   APPCORE_TEST_IMAGE   tag to build and test (default appcore:ci-test)
 #   APPCORE_SKIP_BUILD=1 test an APPCORE_TEST_IMAGE that is already built (CI builds it with buildx)
-#   APPCORE_SKELETON=1   TEMPORARY, see tests/container/lib.sh
 # Exits 0 with "skipped: no container engine" when no engine can be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,5 +56,4 @@ if ((${#failed[@]})); then
 	echo "FAILED: ${failed[*]}"
 	exit 1
 fi
-[[ ${APPCORE_SKELETON:-0} == 1 ]] && echo "NOTE: APPCORE_SKELETON=1: /ready, /predict and metric checks were skipped"
 echo "all container tests passed"

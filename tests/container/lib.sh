@@ -3,19 +3,13 @@
 #
 # Environment:
 #   APPCORE_TEST_IMAGE   image under test (default appcore:ci-test; built here when missing)
-#   APPCORE_SKELETON=1   TEMPORARY: the server in this tree is the walking skeleton (no --config,
-#                        env, /ready, /predict or /metrics yet). Checks that need those are reported
-#                        as SKIPPED instead of run, and the server gets --host 0.0.0.0 explicitly.
-#                        Default 0 = every check runs. To be removed when the REST server lands.
 #   CONTAINER_STANDIN    path of a `standin` tool that builds nginx/prometheus stand-ins from
 #                        Debian packages (set by .ci/run); without it the official images are used.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IMAGE=${APPCORE_TEST_IMAGE:-appcore:ci-test}
-SKELETON=${APPCORE_SKELETON:-0}
 TEST_NAME=$(basename "$0" .sh)
 CHECKS_RUN=0
-CHECKS_SKIPPED=0
 
 log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
 pass() {
@@ -25,21 +19,6 @@ pass() {
 fail() {
 	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
 	exit 1
-}
-# skeleton_skip WHAT: true (and reports the skip) when skeleton mode is on
-skeleton_skip() {
-	if [[ $SKELETON == 1 ]]; then
-		CHECKS_SKIPPED=$((CHECKS_SKIPPED + 1))
-		printf '[%s] SKIPPED (APPCORE_SKELETON=1): %s\n' "$TEST_NAME" "$*"
-		return 0
-	fi
-	return 1
-}
-# Server arguments the skeleton needs because it ignores APPCORE_SERVER_HOST.
-skeleton_args() {
-	if [[ $SKELETON == 1 ]]; then
-		echo "--host 0.0.0.0"
-	fi
 }
 
 # Cleanup actions run in reverse order on any exit, including failures and ^C.
@@ -52,7 +31,7 @@ run_cleanups() {
 		eval "${CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done
 	if ((rc == 0)); then
-		log "PASS ($CHECKS_RUN checks, $CHECKS_SKIPPED skipped)"
+		log "PASS ($CHECKS_RUN checks)"
 	else
 		log "FAILED (exit $rc)"
 	fi

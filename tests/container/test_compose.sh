@@ -13,7 +13,6 @@ project=appcore-ct-$$
 http_port=$(free_port)
 prom_port=$(free_port)
 files=(-f "$ROOT/docker-compose.yml")
-[[ $SKELETON == 1 ]] && files+=(-f "$ROOT/tests/container/compose.skeleton.yaml")
 compose() {
 	APPCORE_IMAGE=$IMAGE APPCORE_HTTP_PORT=$http_port PROMETHEUS_PORT=$prom_port \
 		docker compose --project-directory "$ROOT" -p "$project" "${files[@]}" "$@"
@@ -32,22 +31,18 @@ base=http://127.0.0.1:$http_port
 wait_until 30 "nginx answering" curl -fsS "$base/health"
 expect_http "GET /health through nginx" 200 '^\{"status":"ok"\}$' GET "$base/health"
 got=$(curl -sS -D - -o /dev/null -H 'X-Request-ID: compose-test-1' "$base/health" | tr -d '\r')
-if ! skeleton_skip "X-Request-ID echoed by the api through nginx (the skeleton does not echo it)"; then
-	grep -qi '^x-request-id: compose-test-1$' <<<"$got" || fail "X-Request-ID not passed through nginx: $got"
-	pass "X-Request-ID passes through nginx to the api and back"
-fi
+grep -qi '^x-request-id: compose-test-1$' <<<"$got" || fail "X-Request-ID not passed through nginx: $got"
+pass "X-Request-ID passes through nginx to the api and back"
 expect_http "GET /metrics through nginx is not public" 404 '404 Not Found.*nginx' GET "$base/metrics"
 head -c 1100000 /dev/zero | tr '\0' 'x' >"/tmp/appcore-big.$$"
 on_exit rm -f "/tmp/appcore-big.$$"
 expect_http "body over client_max_body_size (1 MiB) refused by nginx" 413 '413 Request Entity Too Large' \
 	POST "$base/predict" -H 'Content-Type: application/json' --data-binary "@/tmp/appcore-big.$$"
-if ! skeleton_skip "POST /predict and GET /ready through nginx"; then
-	expect_http "GET /ready through nginx" 200 '"status":"ready"' GET "$base/ready"
-	for _ in 1 2 3; do
-		expect_http "POST /predict through nginx" 200 "$PREDICT_RE" POST "$base/predict" \
-			-H 'Content-Type: application/json' --data "$PREDICT_BODY"
-	done
-fi
+expect_http "GET /ready through nginx" 200 '"status":"ready"' GET "$base/ready"
+for _ in 1 2 3; do
+	expect_http "POST /predict through nginx" 200 "$PREDICT_RE" POST "$base/predict" \
+		-H 'Content-Type: application/json' --data "$PREDICT_BODY"
+done
 
 prom=http://127.0.0.1:$prom_port
 wait_until 30 "Prometheus API" curl -fsS "$prom/-/ready"
@@ -58,20 +53,11 @@ target_health() {
 series_count() { curl -fsS "$prom/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
 target_up() { [[ $(target_health) == up* ]]; }
 requests_total_present() { (($(series_count 'appcore_http_requests_total{job="appcore"}') > 0)); }
-target_scraped() { [[ $(target_health) == down* ]]; }
 # The first scrape comes within one 15 s interval of the start.
-if ! skeleton_skip "api target 'up' and appcore_http_requests_total in Prometheus (skeleton has no /metrics)"; then
-	wait_until 60 "api target up in Prometheus" target_up
-	pass "Prometheus target: $(target_health)"
-	wait_until 60 "appcore_http_requests_total in Prometheus" requests_total_present
-	pass "appcore_http_requests_total has $(series_count 'appcore_http_requests_total{job="appcore"}') series in Prometheus"
-else
-	# Still real: Prometheus resolved api:8000 on the internal network and got an HTTP answer.
-	wait_until 60 "a scrape attempt on api:8000" target_scraped
-	got=$(target_health)
-	[[ $got == "down http://api:8000/metrics server returned HTTP status 404"* ]] || fail "unexpected target state: $got"
-	pass "Prometheus reaches http://api:8000/metrics over the internal network (skeleton answers 404)"
-fi
+wait_until 60 "api target up in Prometheus" target_up
+pass "Prometheus target: $(target_health)"
+wait_until 60 "appcore_http_requests_total in Prometheus" requests_total_present
+pass "appcore_http_requests_total has $(series_count 'appcore_http_requests_total{job="appcore"}') series in Prometheus"
 
 rules=$(curl -fsS "$prom/api/v1/rules" | jq -r '[.data.groups[].rules[].name] | sort | join(",")')
 [[ $rules == AppcoreHighErrorRatio,AppcoreHighLatencyP99,AppcoreTargetDown,AppcoreTargetMissing ]] ||

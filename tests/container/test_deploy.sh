@@ -14,12 +14,6 @@ export APPCORE_DEPLOY_NAME=$name APPCORE_DEPLOY_PORT=$port APPCORE_DEPLOY_BIND=1
 	APPCORE_DEPLOY_PULL=0 APPCORE_DEPLOY_TIMEOUT=20
 on_exit docker rm -f "$name" "$name-previous"
 on_exit docker rmi -f "$good2" "$broken"
-server_args=()
-if [[ $SKELETON == 1 ]]; then
-	skeleton_skip "deploy waits for /ready (the skeleton has none; waiting for /health instead)"
-	export APPCORE_DEPLOY_READY_PATH=/health
-	server_args=(-- --host 0.0.0.0)
-fi
 
 # Two more images from the one under test, built without a registry: a second good release
 # (another label, so another image id) and a broken one whose libappcore is truncated, so the
@@ -41,18 +35,18 @@ serving_image() { docker inspect --format '{{.Image}}' "$name"; }
 image_id() { docker image inspect --format '{{.Id}}' "$1"; }
 health_on_port() { curl -fsS "http://127.0.0.1:$port/health"; }
 
-out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "first deploy failed: $out"
+out=$("$ROOT/scripts/deploy.sh" "$IMAGE") || fail "first deploy failed: $out"
 sed 's/^/    /' <<<"$out"
 [[ $(serving_image) == "$(image_id "$IMAGE")" ]] || fail "serving $(serving_image) after the first deploy"
 [[ $out == *"first deploy"* && $out == *"done: $IMAGE deployed"* ]] || fail "unexpected first-deploy output"
 [[ $(health_on_port) == '{"status":"ok"}' ]] || fail "no /health on :$port after the first deploy"
 pass "first deploy: $IMAGE serves on 127.0.0.1:$port"
 
-out=$("$ROOT/scripts/deploy.sh" "$IMAGE" "${server_args[@]}") || fail "re-deploy failed: $out"
+out=$("$ROOT/scripts/deploy.sh" "$IMAGE") || fail "re-deploy failed: $out"
 [[ $out == *"already runs $IMAGE and is ready: nothing to do"* ]] || fail "re-deploy was not a no-op: $out"
 pass "re-deploying the same image is a no-op"
 
-out=$("$ROOT/scripts/deploy.sh" "$good2" "${server_args[@]}") || fail "upgrade failed: $out"
+out=$("$ROOT/scripts/deploy.sh" "$good2") || fail "upgrade failed: $out"
 sed 's/^/    /' <<<"$out"
 [[ $(serving_image) == "$(image_id "$good2")" ]] || fail "serving $(serving_image) after the upgrade"
 docker inspect "$name-previous" >/dev/null 2>&1 && fail "previous container left behind after a good deploy"
@@ -60,7 +54,7 @@ docker inspect "$name-previous" >/dev/null 2>&1 && fail "previous container left
 pass "upgrade: $good2 serves, the previous container is removed"
 
 rc=0
-out=$("$ROOT/scripts/deploy.sh" "$broken" "${server_args[@]}" 2>&1) || rc=$?
+out=$("$ROOT/scripts/deploy.sh" "$broken" 2>&1) || rc=$?
 sed 's/^/    /' <<<"$out"
 ((rc == 1)) || fail "broken deploy exited $rc, expected 1"
 [[ $out == *"roll back to "*"rolled back: '$name' serves "*"again"* ]] || fail "no rollback message"

@@ -27,7 +27,7 @@ name=appcore-image-test-$$
 on_exit docker rm -f "$name"
 # shellcheck disable=SC2046
 docker run -d --name "$name" --read-only --cap-drop ALL --security-opt no-new-privileges:true \
-	--stop-timeout 10 -p "127.0.0.1:$port:8000" "$IMAGE" $(skeleton_args) >/dev/null
+	--stop-timeout 10 -p "127.0.0.1:$port:8000" "$IMAGE" >/dev/null
 base=http://127.0.0.1:$port
 
 # read from the container: Podman's compat image inspect leaves the health check out
@@ -58,23 +58,21 @@ is_healthy() { [[ $(docker inspect --format '{{.State.Health.Status}}' "$name") 
 wait_until 30 "health status healthy" is_healthy
 pass "docker health status: healthy"
 
-if ! skeleton_skip "GET /ready, POST /predict, GET /metrics"; then
-	expect_http "GET /ready from the host" 200 '"status":"ready"' GET "$base/ready"
-	expect_http "POST /predict from the host" 200 "$PREDICT_RE" POST "$base/predict" \
-		-H 'Content-Type: application/json' --data "$PREDICT_BODY"
-	expect_http "POST /predict with a bad body" 400 '"error"' POST "$base/predict" \
-		-H 'Content-Type: application/json' --data '{"instances":'
-	curl -fsS "$base/metrics" >"/tmp/appcore-metrics.$$" || fail "GET /metrics"
-	on_exit rm -f "/tmp/appcore-metrics.$$"
-	grep -q '^appcore_predictions_total{model="iris"} 1$' "/tmp/appcore-metrics.$$" ||
-		fail "appcore_predictions_total{model=\"iris\"} is not 1 after one prediction"
-	/usr/bin/python3 "$ROOT/tests/container/check_monitoring.py" "$ROOT" "/tmp/appcore-metrics.$$" ||
-		fail "dashboard/alerts use metrics the real server does not export"
-	pass "/metrics exports every documented metric the dashboard and alerts use"
-	out=$(docker run --rm "$IMAGE" --print-config 2>&1) || fail "--print-config: $out"
-	[[ $out == *"/usr/share/appcore/models/iris.json"* ]] || fail "--print-config does not show the image's model path: $out"
-	pass "--print-config resolves the image's config and model path"
-fi
+expect_http "GET /ready from the host" 200 '"status":"ready"' GET "$base/ready"
+expect_http "POST /predict from the host" 200 "$PREDICT_RE" POST "$base/predict" \
+	-H 'Content-Type: application/json' --data "$PREDICT_BODY"
+expect_http "POST /predict with a bad body" 400 '"error"' POST "$base/predict" \
+	-H 'Content-Type: application/json' --data '{"instances":'
+curl -fsS "$base/metrics" >"/tmp/appcore-metrics.$$" || fail "GET /metrics"
+on_exit rm -f "/tmp/appcore-metrics.$$"
+grep -q '^appcore_predictions_total{model="iris"} 1$' "/tmp/appcore-metrics.$$" ||
+	fail "appcore_predictions_total{model=\"iris\"} is not 1 after one prediction"
+/usr/bin/python3 "$ROOT/tests/container/check_monitoring.py" "$ROOT" "/tmp/appcore-metrics.$$" ||
+	fail "dashboard/alerts use metrics the real server does not export"
+pass "/metrics exports every documented metric the dashboard and alerts use"
+out=$(docker run --rm "$IMAGE" --print-config 2>&1) || fail "--print-config: $out"
+[[ $out == *"/usr/share/appcore/models/iris.json"* ]] || fail "--print-config does not show the image's model path: $out"
+pass "--print-config resolves the image's config and model path"
 
 start=$(date +%s%N)
 docker stop "$name" >/dev/null

@@ -11,6 +11,7 @@ from serverctl import ServerProcess  # noqa: E402
 
 CLI = os.environ["APPCORE_CLI"]
 SERVER = os.environ["APPCORE_SERVER"]
+CONFIG = os.path.join(os.environ["APPCORE_SOURCE_DIR"], "configs", "config.yaml")
 
 
 def health(*args):
@@ -20,7 +21,7 @@ def health(*args):
 class HealthAgainstServer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = ServerProcess(SERVER).start()
+        cls.server = ServerProcess(SERVER, ["--config", CONFIG]).start()
         cls.base = f"http://127.0.0.1:{cls.server.port}"
 
     @classmethod
