@@ -40,6 +40,7 @@ COPY libappcore/ libappcore/
 COPY appcore-server/ appcore-server/
 COPY appcore-cli/ appcore-cli/
 COPY examples/ examples/
+COPY bench/ bench/
 COPY configs/ configs/
 COPY tests/ tests/
 

@@ -81,5 +81,5 @@ code=$(docker inspect --format '{{.State.ExitCode}}' "$name")
 ((elapsed_ms < 3000)) || fail "docker stop took ${elapsed_ms} ms"
 [[ $code == 0 ]] || fail "exit code after docker stop: $code; logs: $(docker logs "$name" 2>&1 | tail -5)"
 logs=$(docker logs "$name" 2>&1)
-grep -q '"msg":"stopping","signal":"SIGTERM"' <<<"$logs" || fail "no SIGTERM shutdown line in the logs: $logs"
+grep -q '"msg":"draining","signal":"SIGTERM"' <<<"$logs" || fail "no SIGTERM shutdown line in the logs: $logs"
 pass "docker stop: SIGTERM, exit code 0 after ${elapsed_ms} ms"
