@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "error_internal.h"
+#include "json_depth.h"
 #include "model_internal.h"
 
 #define MAX_FEATURES ((size_t)AC_NODE_FEATURE_MASK)
@@ -717,6 +718,9 @@ static char *rewrite_nan(const char *data, size_t len, size_t *out_len, bool *fa
 	return out;
 }
 
+/* Refused before Jansson parses it (see json_depth.h). */
+#define MAX_MODEL_DEPTH 64
+
 int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error *err)
 {
 	json_error_t jerr;
@@ -724,6 +728,7 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 	char *rewritten;
 	size_t rewritten_len = 0;
 	bool failed;
+	int line, column;
 	int rc;
 
 	/* A UBJSON object starts with '{' followed by a type marker, never JSON's '"' or space. */
@@ -731,6 +736,12 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 		return ac_error_set(err, APPCORE_EUNSUPPORTED,
 				    "this looks like a UBJSON model; appcore reads XGBoost JSON: save "
 				    "it with booster.save_model(\"model.json\")");
+	/* XGBoost models nest about eight levels deep */
+	if (ac_json_check_depth(data, len, MAX_MODEL_DEPTH, &line, &column) != 0)
+		return ac_error_set_at(err, APPCORE_EMODEL, line, column,
+				       "not valid JSON at line %d, column %d: nested deeper than %d "
+				       "levels",
+				       line, column, MAX_MODEL_DEPTH);
 	rewritten = rewrite_nan(data, len, &rewritten_len, &failed);
 	if (failed)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");

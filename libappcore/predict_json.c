@@ -10,6 +10,7 @@
 
 #include "appcore/predict.h"
 #include "error_internal.h"
+#include "json_depth.h"
 #include "model_internal.h"
 
 #define DEFAULT_MAX_BATCH_ROWS 10000
@@ -150,45 +151,17 @@ static int parse_error(const json_error_t *jerr, appcore_error *err)
 }
 
 /* Requests need three levels ({"instances": [[...]]}); anything much deeper is
- * refused before Jansson, whose recursive parser would otherwise recurse up to
- * 2048 levels: too deep for the small thread stacks of an embedding server
- * (CivetWeb's workers among them). */
+ * refused before Jansson (see json_depth.h). */
 #define MAX_REQUEST_DEPTH 32
 
 static int check_depth(const char *text, size_t len, appcore_error *err)
 {
-	int depth = 0, line = 1, column = 0;
-	bool in_string = false, escaped = false;
+	int line, column;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-
-		column++;
-		if (c == '\n') {
-			line++;
-			column = 0;
-		}
-		if (in_string) {
-			if (escaped)
-				escaped = false;
-			else if (c == '\\')
-				escaped = true;
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > MAX_REQUEST_DEPTH)
-				return ac_error_set_at(err, APPCORE_EPARSE, line, column,
-						       "invalid JSON at line %d, column %d: nested deeper "
-						       "than %d levels",
-						       line, column, MAX_REQUEST_DEPTH);
-		} else if (c == ']' || c == '}') {
-			depth--;
-		}
-	}
+	if (ac_json_check_depth(text, len, MAX_REQUEST_DEPTH, &line, &column) != 0)
+		return ac_error_set_at(err, APPCORE_EPARSE, line, column,
+				       "invalid JSON at line %d, column %d: nested deeper than %d levels",
+				       line, column, MAX_REQUEST_DEPTH);
 	return APPCORE_OK;
 }
 
