@@ -13,7 +13,7 @@
 #include "utf8.h"
 
 /* A configuration is a page of YAML; anything this big is a mistake. */
-#define AC_CONFIG_MAX_BYTES (1024 * 1024)
+#define AC_CONFIG_MAX_BYTES ((size_t)1024 * 1024)
 
 struct file_ctx {
 	const char *path;
@@ -316,7 +316,7 @@ static int read_file(const char *path, char **out, size_t *out_len, appcore_erro
 	fclose(file);
 	if (len > AC_CONFIG_MAX_BYTES) {
 		free(text);
-		return ac_error_set(err, APPCORE_ECONFIG, "%s: larger than %d bytes", path,
+		return ac_error_set(err, APPCORE_ECONFIG, "%s: larger than %zu bytes", path,
 				    AC_CONFIG_MAX_BYTES);
 	}
 	*out = text;

@@ -68,6 +68,8 @@ static int string_param(size_t *out, const json_t *obj, const char *key, const c
 	unsigned long long value;
 	char *end;
 
+	*out = 0; /* defined on every path, the error paths included */
+
 	if (v != NULL && !json_is_string(v))
 		return ac_error_set(err, APPCORE_EMODEL, "%s.%s: expected a string, got %s", path,
 				    key, type_name(v));
@@ -250,6 +252,7 @@ static int int_at(long long *out, const json_t *arr, size_t i, const char *key,
 {
 	const json_t *v = json_array_get(arr, i);
 
+	*out = 0; /* defined on every path, the error paths included */
 	if (json_is_integer(v)) {
 		*out = json_integer_value(v);
 		return APPCORE_OK;
@@ -268,6 +271,7 @@ static int float_at(float *out, const json_t *arr, size_t i, const char *key,
 	const json_t *v = json_array_get(arr, i);
 	double d;
 
+	*out = 0; /* defined on every path, the error paths included */
 	if (!json_is_number(v))
 		return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected a number, got %s",
 				    t->path, key, i, type_name(v));
@@ -326,12 +330,14 @@ static int push_catset(appcore_model *m, uint32_t *catset, const struct tree_arr
 		max = value > max ? value : max;
 	}
 	words = (size_t)(max + 1 + 31) / 32;
-	grown = realloc(m->cat_words, (m->num_cat_words + words) * sizeof(*m->cat_words));
-	if (grown == NULL && words > 0)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	if (words > 0)
+	/* an empty category set needs no words; realloc to 0 bytes would free them */
+	if (words > 0) {
+		grown = realloc(m->cat_words, (m->num_cat_words + words) * sizeof(*m->cat_words));
+		if (grown == NULL)
+			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		m->cat_words = grown;
-	memset(m->cat_words + m->num_cat_words, 0, words * sizeof(*m->cat_words));
+		memset(m->cat_words + m->num_cat_words, 0, words * sizeof(*m->cat_words));
+	}
 	for (long long k = segment; k < segment + size; k++) {
 		json_int_t c = json_integer_value(json_array_get(t->categories, (size_t)k));
 		m->cat_words[m->num_cat_words + (size_t)c / 32] |= 1u << ((uint32_t)c % 32);
