@@ -83,6 +83,8 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 {
 	size_t len = strlen(name);
 
+	/* callers pass i < argc: argv[*i] is set */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	if (strncmp(argv[*i], name, len) != 0)
 		return NULL;
 	if (argv[*i][len] == '=')

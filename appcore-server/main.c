@@ -216,7 +216,7 @@ static appcore_model *load_model(struct app *app)
 static void drain(struct app *app, double grace_seconds)
 {
 	const double quiet_seconds = 0.1;
-	const struct timespec pause = { 0, 5 * 1000 * 1000 };
+	const struct timespec pause = { 0, 5L * 1000 * 1000 };
 	double deadline = monotonic_seconds() + grace_seconds;
 
 	while (monotonic_seconds() < deadline) {

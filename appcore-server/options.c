@@ -82,6 +82,8 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 			break;
 		case 'p':
 			/* port 0 is not a valid configured port, but a useful flag */
+			/* getopt sets optarg for required_argument */
+			/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 			if (strcmp(optarg, "0") == 0) {
 				out->any_port = 1;
 				out->flags[FLAG_PORT].value = NULL;

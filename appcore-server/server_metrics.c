@@ -25,11 +25,11 @@ int server_metrics_init(struct server_metrics *metrics, const double *buckets, s
 	static const char *const info_labels[] = { "name", "version", "objective" };
 	static const char *const build_labels[] = { "version", "revision" };
 	static const double row_buckets[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000 };
-	appcore_metric *duration;
-	appcore_metric *in_flight;
-	appcore_metric *rows;
-	appcore_metric *build_info;
-	appcore_series *build_series;
+	appcore_metric *duration = NULL;
+	appcore_metric *in_flight = NULL;
+	appcore_metric *rows = NULL;
+	appcore_metric *build_info = NULL;
+	appcore_series *build_series = NULL;
 	const char *build_values[] = { appcore_version(), appcore_build_revision() };
 	int rc;
 

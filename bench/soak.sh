@@ -8,6 +8,9 @@
 # Exit 0 only if all hold.   SOAK_SECONDS=30 bench/soak.sh   (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+ensure_packages wrk curl python3
 seconds=${SOAK_SECONDS:-600}
 connections=${SOAK_CONNECTIONS:-32}
 growth_limit_kb=${RSS_GROWTH_KB:-2048}
@@ -17,7 +20,6 @@ mkdir -p "$out/bodies"
 
 server=$build/appcore-server/appcore-server
 [[ -x $server ]] || { echo "soak: build first ($server missing)" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "soak: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 # good: one row, a batch, a row with missing values; bad: 400 and 422 cases
 printf '{"instances": [[5.1, 3.5, 1.4, 0.2]]}' >"$out/bodies/good-1"

@@ -10,6 +10,10 @@
 
 #include "config_internal.h"
 #include "error_internal.h"
+#include "utf8.h"
+
+/* A configuration is a page of YAML; anything this big is a mistake. */
+#define AC_CONFIG_MAX_BYTES ((size_t)1024 * 1024)
 
 struct file_ctx {
 	const char *path;
@@ -288,6 +292,63 @@ static int syntax_error(struct file_ctx *ctx, struct fy_diag *diag)
 			       ctx->path, e->line, e->column, e->msg);
 }
 
+/* Read the whole file (at most AC_CONFIG_MAX_BYTES) into a malloc'd buffer. */
+static int read_file(const char *path, char **out, size_t *out_len, appcore_error *err)
+{
+	FILE *file = fopen(path, "rb");
+	char *text;
+	size_t len;
+
+	if (file == NULL)
+		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
+	text = malloc(AC_CONFIG_MAX_BYTES + 1);
+	if (text == NULL) {
+		fclose(file);
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	}
+	len = fread(text, 1, AC_CONFIG_MAX_BYTES + 1, file);
+	if (ferror(file)) {
+		int saved = errno;
+		fclose(file);
+		free(text);
+		return ac_error_set(err, APPCORE_EIO, "%s: cannot read: %s", path, strerror(saved));
+	}
+	fclose(file);
+	if (len > AC_CONFIG_MAX_BYTES) {
+		free(text);
+		return ac_error_set(err, APPCORE_ECONFIG, "%s: larger than %zu bytes", path,
+				    AC_CONFIG_MAX_BYTES);
+	}
+	*out = text;
+	*out_len = len;
+	return APPCORE_OK;
+}
+
+/* YAML is Unicode text. Check it here: libfyaml 0.7.12 loops forever on an
+ * invalid UTF-8 sequence in a directive line ("%a \xce0"), so bytes that are
+ * not UTF-8 must never reach it. */
+static int check_utf8(const char *path, const char *text, size_t len, appcore_error *err)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int line = 1, column = 1;
+
+	for (size_t i = 0; i < len;) {
+		size_t seq = ac_utf8_sequence_length(s + i, len - i);
+		if (seq == 0)
+			return ac_error_set_at(err, APPCORE_ECONFIG, line, column,
+					       "%s:%d:%d: invalid UTF-8 (byte 0x%02X)", path, line,
+					       column, (unsigned)s[i]);
+		if (s[i] == '\n') {
+			line++;
+			column = 1;
+		} else {
+			column++;
+		}
+		i += seq;
+	}
+	return APPCORE_OK;
+}
+
 int appcore_config_load_file(appcore_config *config, const char *path, appcore_error *err)
 {
 	struct fy_diag_cfg diag_cfg;
@@ -297,16 +358,22 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	struct fy_diag *diag;
 	struct file_ctx ctx;
 	const char *slash;
-	FILE *probe;
+	char *text = NULL;
+	size_t text_len = 0;
 	int rc;
 
 	if (config == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_config_load_file: NULL argument");
-	/* libfyaml reports a missing file as a parse diagnostic; say what it is */
-	probe = fopen(path, "r");
-	if (probe == NULL)
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
-	fclose(probe);
+	/* read it ourselves: libfyaml reports a missing file as a parse diagnostic,
+	 * and the text must be checked before libfyaml sees it */
+	rc = read_file(path, &text, &text_len, err);
+	if (rc != APPCORE_OK)
+		return rc;
+	rc = check_utf8(path, text, text_len, err);
+	if (rc != APPCORE_OK) {
+		free(text);
+		return rc;
+	}
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
@@ -319,8 +386,10 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	fy_diag_cfg_default(&diag_cfg);
 	diag_cfg.fp = NULL;
 	diag = fy_diag_create(&diag_cfg);
-	if (diag == NULL)
+	if (diag == NULL) {
+		free(text);
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	}
 	fy_diag_set_collect_errors(diag, true);
 	memset(&parse_cfg, 0, sizeof(parse_cfg));
 	parse_cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
@@ -328,9 +397,10 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	/* A parser we destroy ourselves: fy_document_build_from_file leaks its
 	 * partial document on syntax errors in 0.7.12. */
 	parser = fy_parser_create(&parse_cfg);
-	if (parser == NULL || fy_parser_set_input_file(parser, path) != 0) {
+	if (parser == NULL || fy_parser_set_string(parser, text, text_len) != 0) {
 		fy_parser_destroy(parser);
 		fy_diag_destroy(diag);
+		free(text);
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	}
 	doc = fy_parse_load_document(parser);
@@ -356,6 +426,7 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 		}
 	}
 	fy_parser_destroy(parser);
+	free(text); /* after the parser: its tokens point into the text */
 	/* not fy_diag_unref: in 0.7.12 only destroy frees the collected errors */
 	fy_diag_destroy(diag);
 	if (rc != APPCORE_OK) {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "error_internal.h"
+#include "json_depth.h"
 #include "model_internal.h"
 
 #define MAX_FEATURES ((size_t)AC_NODE_FEATURE_MASK)
@@ -66,6 +67,8 @@ static int string_param(size_t *out, const json_t *obj, const char *key, const c
 	const char *text = fallback;
 	unsigned long long value;
 	char *end;
+
+	*out = 0; /* defined on every path, the error paths included */
 
 	if (v != NULL && !json_is_string(v))
 		return ac_error_set(err, APPCORE_EMODEL, "%s.%s: expected a string, got %s", path,
@@ -249,6 +252,7 @@ static int int_at(long long *out, const json_t *arr, size_t i, const char *key,
 {
 	const json_t *v = json_array_get(arr, i);
 
+	*out = 0; /* defined on every path, the error paths included */
 	if (json_is_integer(v)) {
 		*out = json_integer_value(v);
 		return APPCORE_OK;
@@ -267,6 +271,7 @@ static int float_at(float *out, const json_t *arr, size_t i, const char *key,
 	const json_t *v = json_array_get(arr, i);
 	double d;
 
+	*out = 0; /* defined on every path, the error paths included */
 	if (!json_is_number(v))
 		return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected a number, got %s",
 				    t->path, key, i, type_name(v));
@@ -325,12 +330,14 @@ static int push_catset(appcore_model *m, uint32_t *catset, const struct tree_arr
 		max = value > max ? value : max;
 	}
 	words = (size_t)(max + 1 + 31) / 32;
-	grown = realloc(m->cat_words, (m->num_cat_words + words) * sizeof(*m->cat_words));
-	if (grown == NULL && words > 0)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	if (words > 0)
+	/* an empty category set needs no words; realloc to 0 bytes would free them */
+	if (words > 0) {
+		grown = realloc(m->cat_words, (m->num_cat_words + words) * sizeof(*m->cat_words));
+		if (grown == NULL)
+			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		m->cat_words = grown;
-	memset(m->cat_words + m->num_cat_words, 0, words * sizeof(*m->cat_words));
+		memset(m->cat_words + m->num_cat_words, 0, words * sizeof(*m->cat_words));
+	}
 	for (long long k = segment; k < segment + size; k++) {
 		json_int_t c = json_integer_value(json_array_get(t->categories, (size_t)k));
 		m->cat_words[m->num_cat_words + (size_t)c / 32] |= 1u << ((uint32_t)c % 32);
@@ -717,6 +724,9 @@ static char *rewrite_nan(const char *data, size_t len, size_t *out_len, bool *fa
 	return out;
 }
 
+/* Refused before Jansson parses it (see json_depth.h). */
+#define MAX_MODEL_DEPTH 64
+
 int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error *err)
 {
 	json_error_t jerr;
@@ -724,6 +734,7 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 	char *rewritten;
 	size_t rewritten_len = 0;
 	bool failed;
+	int line, column;
 	int rc;
 
 	/* A UBJSON object starts with '{' followed by a type marker, never JSON's '"' or space. */
@@ -731,6 +742,12 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 		return ac_error_set(err, APPCORE_EUNSUPPORTED,
 				    "this looks like a UBJSON model; appcore reads XGBoost JSON: save "
 				    "it with booster.save_model(\"model.json\")");
+	/* XGBoost models nest about eight levels deep */
+	if (ac_json_check_depth(data, len, MAX_MODEL_DEPTH, &line, &column) != 0)
+		return ac_error_set_at(err, APPCORE_EMODEL, line, column,
+				       "not valid JSON at line %d, column %d: nested deeper than %d "
+				       "levels",
+				       line, column, MAX_MODEL_DEPTH);
 	rewritten = rewrite_nan(data, len, &rewritten_len, &failed);
 	if (failed)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");

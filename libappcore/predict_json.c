@@ -12,6 +12,7 @@
 
 #include "appcore/predict.h"
 #include "error_internal.h"
+#include "json_depth.h"
 #include "model_internal.h"
 #include "predict_fast.h"
 
@@ -153,45 +154,17 @@ static int parse_error(const json_error_t *jerr, appcore_error *err)
 }
 
 /* Requests need three levels ({"instances": [[...]]}); anything much deeper is
- * refused before Jansson, whose recursive parser would otherwise recurse up to
- * 2048 levels: too deep for the small thread stacks of an embedding server
- * (CivetWeb's workers among them). */
+ * refused before Jansson (see json_depth.h). */
 #define MAX_REQUEST_DEPTH 32
 
 static int check_depth(const char *text, size_t len, appcore_error *err)
 {
-	int depth = 0, line = 1, column = 0;
-	bool in_string = false, escaped = false;
+	int line, column;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-
-		column++;
-		if (c == '\n') {
-			line++;
-			column = 0;
-		}
-		if (in_string) {
-			if (escaped)
-				escaped = false;
-			else if (c == '\\')
-				escaped = true;
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > MAX_REQUEST_DEPTH)
-				return ac_error_set_at(err, APPCORE_EPARSE, line, column,
-						       "invalid JSON at line %d, column %d: nested deeper "
-						       "than %d levels",
-						       line, column, MAX_REQUEST_DEPTH);
-		} else if (c == ']' || c == '}') {
-			depth--;
-		}
-	}
+	if (ac_json_check_depth(text, len, MAX_REQUEST_DEPTH, &line, &column) != 0)
+		return ac_error_set_at(err, APPCORE_EPARSE, line, column,
+				       "invalid JSON at line %d, column %d: nested deeper than %d levels",
+				       line, column, MAX_REQUEST_DEPTH);
 	return APPCORE_OK;
 }
 
@@ -291,6 +264,8 @@ static char *write_response(size_t *len, const appcore_model *m, const float *va
 		for (size_t k = 0; k < width; k++) {
 			if (k > 0)
 				*p++ = ',';
+			/* appcore_model_predict (another file) wrote every value */
+			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
 			p += snprintf(p, MAX_NUMBER_CHARS, "%.9g", (double)values[r * width + k]);
 		}
 		if (as_array)

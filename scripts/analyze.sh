@@ -8,7 +8,7 @@ source scripts/deps.sh
 ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" cppcheck clang-tidy
 
 build=${BUILD_DIR:-build-analyze}
-[[ -f $build/build.ninja ]] || meson setup "$build" >/dev/null
+[[ -f $build/build.ninja ]] || CC=clang meson setup "$build" >/dev/null
 meson compile -C "$build" >/dev/null   # generated headers, compile_commands.json
 
 sources=$(git ls-files 'libappcore/*.c' 'appcore-server/*.c' 'appcore-cli/*.c')

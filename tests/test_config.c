@@ -291,6 +291,15 @@ START_TEST(file_errors_point_at_line_and_column)
 			  "flow sequence without a closing bracket");
 	expect_file_error("server:\n\thost: x\n", 2, 1, "tab character may not be used as indentation");
 
+	/* bytes that are not UTF-8 never reach libfyaml (0.7.12 hangs on some) */
+	expect_file_error("%a \xce" "0.1\n", 1, 4, "invalid UTF-8 (byte 0xCE)");
+	expect_file_error("server:\n  host: caf\xc3\xa9\xff\n", 2, 13,
+			  "invalid UTF-8 (byte 0xFF)");
+	/* libfyaml's nesting limit stays on: small thread stacks */
+	expect_file_error("server:\n  port: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+			  "[[[[[[[[[[[[[[[\n",
+			  2, 70, "Max depth (64) exceeded");
+
 	/* a second document would be ignored: it is refused */
 	char path[256], expected[300];
 	write_file(path, sizeof(path), "two.yaml", "server:\n  port: 1\n---\nmodel:\n  name: x\n");
@@ -304,7 +313,24 @@ START_TEST(file_errors_point_at_line_and_column)
 	ck_assert_int_eq(appcore_config_load_file(config, "/nonexistent/appcore.yaml", &err),
 			 APPCORE_EIO);
 	ck_assert_str_eq(err.message, "/nonexistent/appcore.yaml: cannot open: No such file or directory");
+	ck_assert_int_eq(appcore_config_load_file(config, tmpdir, &err), APPCORE_EIO);
+	snprintf(expected, sizeof(expected), "%s: cannot read: Is a directory", tmpdir);
+	ck_assert_str_eq(err.message, expected);
 	ck_assert_int_eq(appcore_config_load_file(config, NULL, &err), APPCORE_EINVAL);
+
+	/* a configuration is a page of text, not a megabyte */
+	{
+		char *big = malloc(1024 * 1024 + 2);
+		ck_assert_ptr_nonnull(big);
+		memset(big, '#', 1024 * 1024 + 1);
+		big[1024 * 1024 + 1] = '\0';
+		write_file(path, sizeof(path), "big.yaml", big);
+		free(big);
+	}
+	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_ECONFIG);
+	snprintf(expected, sizeof(expected), "%s: larger than 1048576 bytes", path);
+	ck_assert_str_eq(err.message, expected);
+	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
 	appcore_config_free(config);
 	remove_tmpdir();
 }

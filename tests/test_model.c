@@ -348,6 +348,30 @@ START_TEST(test_not_json)
 }
 END_TEST
 
+START_TEST(test_deep_nesting_refused_before_parsing)
+{
+	appcore_model *model = NULL;
+	appcore_error err = { 0 };
+	char text[200];
+
+	/* 65 levels: refused before Jansson recurses into it */
+	memset(text, '[', 65);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, 65, &err), APPCORE_EMODEL);
+	ck_assert_ptr_null(model);
+	ck_assert_int_eq(err.line, 1);
+	ck_assert_int_eq(err.column, 65);
+	ck_assert_str_eq(err.message, "not valid JSON at line 1, column 65: nested deeper than 64 "
+				      "levels");
+	/* 64 levels are parsed (and found not to be a model); brackets in strings do not count */
+	memcpy(text, "{\"a\\\"[{\":", 9);
+	memset(text + 9, '[', 63);
+	memset(text + 72, ']', 63);
+	memcpy(text + 135, "}", 2);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), &err), APPCORE_EMODEL);
+	ck_assert_str_eq(err.message, "model.learner: missing");
+}
+END_TEST
+
 START_TEST(test_ubjson_rejected)
 {
 	static const char ubj[] = "{L\0\0\0\0\0\0\0\x07learner{";
@@ -550,6 +574,7 @@ Suite *test_suite(void)
 	tcase_add_loop_test(tc, test_bad_model, 0, (int)(sizeof(bad_models) / sizeof(bad_models[0])));
 	tcase_add_test(tc, test_gblinear_weights_checked);
 	tcase_add_test(tc, test_not_json);
+	tcase_add_test(tc, test_deep_nesting_refused_before_parsing);
 	tcase_add_test(tc, test_ubjson_rejected);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_truncated_models_fail_cleanly);

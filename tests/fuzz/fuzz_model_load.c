@@ -23,7 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		/* a loaded model must predict any row, with and without missing values */
 		size_t features = appcore_model_num_features(model);
-		size_t outputs = appcore_model_num_outputs(model);
+		size_t value_size = appcore_model_output_size(model, APPCORE_OUTPUT_VALUE);
+		size_t margin_size = appcore_model_output_size(model, APPCORE_OUTPUT_MARGIN);
+		/* multi:softmax writes one class index per row but num_class margins */
+		size_t outputs = value_size > margin_size ? value_size : margin_size;
 		float *rows = NULL;
 		float *out = NULL;
 
@@ -36,8 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rows[i] = (float)i - 2.5f;
 				rows[features + i] = NAN;
 			}
-			appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_VALUE, out, &err);
-			appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_MARGIN, out, &err);
+			if (appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_VALUE, out, &err) !=
+				    APPCORE_OK ||
+			    appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_MARGIN, out, &err) !=
+				    APPCORE_OK)
+				abort();
 		}
 		free(rows);
 		free(out);

@@ -71,7 +71,9 @@ class HostileClients(unittest.TestCase):
             stop.set()
             trickler.join()
             conn.close()
-        self.assertLess(cut_off, TIMEOUT_MS / 1000 + 3)
+        # the bound is loose because a loaded CI machine delays CivetWeb's checks; an
+        # unbounded trickle would never be cut off at all
+        self.assertLess(cut_off, TIMEOUT_MS / 1000 + 8)
 
     def test_body_that_never_finishes_is_cut_off(self):
         conn = RawConnection(self.server.port, timeout=15)
