@@ -10,9 +10,9 @@ set xtics rotate by -20 scale 0
 set title "requests per second (log scale)"
 set logscale y
 plot datafile using 2:xtic(1) notitle linecolor rgb "#3572b0"
-unset logscale y
-set title "latency, ms"
+set title "latency, ms (log scale)"
 set style histogram clustered gap 1
+set key top left reverse Left
 plot datafile using 3:xtic(1) title "p50" linecolor rgb "#3572b0", \
      '' using 4 title "p99" linecolor rgb "#d04437"
 unset multiplot
