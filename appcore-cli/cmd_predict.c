@@ -143,7 +143,7 @@ int cmd_predict(int argc, char **argv)
 				"got '%s'\n", format);
 		return CLI_EXIT_USAGE;
 	}
-	/* the library's defaults and the configuration are the server's, so both answer alike */
+	/* the configuration sets the options as it does the server's, so both answer alike */
 	appcore_predict_options_init(&options);
 	if ((rc = cli_load_model(&model, &options, "predict", model_path, config_path)) !=
 	    CLI_EXIT_OK)

@@ -7,15 +7,10 @@
 
 /* Configuration as the server builds it: built-in defaults < config_path (or,
  * when NULL, $APPCORE_CONFIG) < APPCORE_<SECTION>_<KEY> environment; then
- * model_path, when not NULL, over model.path. The identity follows
- * cli_apply_identity; options (may be NULL) get model.max_batch_rows.
+ * model_path, when not NULL, over model.path (appcore_config_load_model);
+ * options (may be NULL) get model.max_batch_rows.
  * Prints the problem as "appcore-cli CMD: ..." on stderr and returns the exit
  * code (bad input for a bad configuration, bad model) on failure. */
-/* model.name and model.version when configured (not built-in defaults);
- * otherwise the model keeps its own (file name, empty version). appcore-server
- * applies the same rule. */
-int cli_apply_identity(appcore_model *model, const appcore_config *config, appcore_error *err);
-
 int cli_load_model(appcore_model **out, appcore_predict_options *options, const char *command,
 		   const char *model_path, const char *config_path);
 

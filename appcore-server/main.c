@@ -158,20 +158,6 @@ static struct mg_context *start_http(struct app *app, const struct server_option
 	return ctx;
 }
 
-/* model.name and model.version when configured; otherwise the model keeps its
- * own (file name, empty version). appcore-cli applies the same rule. */
-static int apply_identity(appcore_model *model, const appcore_config *config, appcore_error *err)
-{
-	const char *name = appcore_model_name(model);
-	const char *version = appcore_model_version(model);
-
-	if (appcore_config_get_source(config, "model.name") != APPCORE_CONFIG_DEFAULT)
-		name = appcore_config_get_string(config, "model.name");
-	if (appcore_config_get_source(config, "model.version") != APPCORE_CONFIG_DEFAULT)
-		version = appcore_config_get_string(config, "model.version");
-	return appcore_model_set_identity(model, name, version, err);
-}
-
 static appcore_model *load_model(struct app *app)
 {
 	const char *path = appcore_config_get_string(app->config, "model.path");
@@ -180,8 +166,7 @@ static appcore_model *load_model(struct app *app)
 	appcore_error err;
 
 	appcore_error_clear(&err);
-	if (appcore_model_load_file(&model, path, &err) != APPCORE_OK ||
-	    apply_identity(model, app->config, &err) != APPCORE_OK ||
+	if (appcore_config_load_model(&model, app->config, NULL, &err) != APPCORE_OK ||
 	    server_metrics_set_model(&app->metrics, model, &err) != APPCORE_OK) {
 		appcore_log_field fields[] = {
 			APPCORE_LOG_STR("path", path),
@@ -318,9 +303,7 @@ int main(int argc, char **argv)
 			goto out_logger;
 		}
 	}
-	appcore_predict_options_init(&app.predict_options);
-	app.predict_options.max_batch_rows =
-		(size_t)appcore_config_get_int(app.config, "model.max_batch_rows");
+	appcore_config_predict_options(&app.predict_options, app.config);
 	if (app.metrics_enabled) {
 		const double *buckets = NULL;
 		size_t num_buckets = appcore_config_get_double_list(

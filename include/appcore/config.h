@@ -21,6 +21,8 @@
 
 #include "common.h"
 #include "error.h"
+#include "model.h"
+#include "predict.h"
 
 APPCORE_BEGIN_DECLS
 
@@ -163,6 +165,33 @@ APPCORE_API const char *appcore_config_source_name(appcore_config_source source)
  */
 APPCORE_API int appcore_config_render(char **out, size_t *out_len, const appcore_config *config,
 				      appcore_config_format format, appcore_error *err);
+
+/**
+ * Load the model a configuration names, the way appcore-server and
+ * appcore-cli both do, so the two (and any embedding program) serve it under
+ * the same identity: the file is @p path when not NULL, else `model.path`;
+ * its name and version are `model.name` and `model.version` when those were
+ * configured (file, environment or flag), otherwise the model keeps its own
+ * (the file name without `.json`, an empty version).
+ *
+ * @param out     receives a new model reference; release with appcore_model_unref().
+ *                Left NULL on failure.
+ * @return APPCORE_OK; the appcore_model_load_file() errors (APPCORE_EIO,
+ *         APPCORE_EMODEL, APPCORE_EUNSUPPORTED, APPCORE_ENOMEM); APPCORE_EINVAL
+ *         for NULL arguments. Thread-safe for distinct @p out.
+ */
+APPCORE_API int appcore_config_load_model(appcore_model **out, const appcore_config *config,
+					  const char *path, appcore_error *err);
+
+/**
+ * Fill prediction options from a configuration: the library defaults
+ * (appcore_predict_options_init()) with `model.max_batch_rows`.
+ *
+ * @param options filled in; must not be NULL (then nothing happens).
+ * Thread-safe.
+ */
+APPCORE_API void appcore_config_predict_options(appcore_predict_options *options,
+						const appcore_config *config);
 
 APPCORE_END_DECLS
 
