@@ -211,6 +211,18 @@ static ssize_t read_status_line(int fd, char *buf, size_t size, long long deadli
 	return used > 0 ? (ssize_t)used : -1;
 }
 
+/* The status code of "HTTP/1.0 NNN ..." or "HTTP/1.1 NNN ...", or -1. */
+static int parse_status_line(const char *line)
+{
+	if (strncmp(line, "HTTP/1.", 7) != 0 || (line[7] != '0' && line[7] != '1') || line[8] != ' ')
+		return -1;
+	line += 9;
+	if (line[0] < '1' || line[0] > '9' || line[1] < '0' || line[1] > '9' || line[2] < '0' ||
+	    line[2] > '9' || (line[3] != ' ' && line[3] != '\r' && line[3] != '\n' && line[3] != '\0'))
+		return -1;
+	return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+}
+
 static int check_health(const char *url, const struct health_url *u, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
@@ -259,7 +271,8 @@ static int check_health(const char *url, const struct health_url *u, int timeout
 	}
 	close(fd);
 
-	if (sscanf(response, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100 || status > 999) {
+	status = parse_status_line(response);
+	if (status < 0) {
 		fprintf(stderr, "appcore-cli health: %s: not an HTTP answer\n", url);
 		return CLI_EXIT_FAILURE;
 	}

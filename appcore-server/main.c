@@ -223,12 +223,14 @@ struct stop_waker {
 static void *knock_until_stopped(void *arg)
 {
 	struct stop_waker *waker = arg;
-	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	const struct timespec pause = { 0, 20L * 1000 * 1000 };
 
 	while (!atomic_load(&waker->done)) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0) {
-			connect(fd, (const struct sockaddr *)&waker->address, sizeof(waker->address));
+			/* refused or not, the knock has done its job */
+			(void)connect(fd, (const struct sockaddr *)&waker->address,
+				      sizeof(waker->address));
 			close(fd);
 		}
 		nanosleep(&pause, NULL);

@@ -151,12 +151,12 @@ static bool row(struct cursor *c, float *out, size_t num_features)
 static bool grow(float **rows, size_t *capacity, size_t needed_floats)
 {
 	float *bigger;
-	size_t wanted = *capacity;
+	size_t wanted = *capacity ? *capacity : 256;
 
-	if (needed_floats <= *capacity)
+	if (needed_floats <= *capacity && *rows != NULL)
 		return true;
 	while (wanted < needed_floats)
-		wanted = wanted ? wanted * 2 : 256;
+		wanted *= 2;
 	bigger = realloc(*rows, wanted * sizeof(float));
 	if (bigger == NULL)
 		return false;
