@@ -10,21 +10,6 @@
 #include "http.h"
 #include "routes.h"
 
-static int send_doc(struct request *req, int status, json_t *doc)
-{
-	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	int result;
-
-	json_decref(doc);
-	if (body == NULL) {
-		req->must_close = 1;
-		return http_send_error(req, 500, NULL, "out_of_memory", "out of memory");
-	}
-	result = http_send_json(req, status, body, strlen(body));
-	free(body);
-	return result;
-}
-
 /* Why a load balancer should not send new work here, or NULL. While
  * draining, requests that still arrive are served (with Connection: close);
  * only readiness reports the shutdown. */
@@ -90,17 +75,18 @@ int handle_ready(struct request *req)
 
 	if (reason != NULL)
 		return send_not_ready(req, reason);
-	return send_doc(req, 200,
-			json_pack("{s:s,s:o}", "status", "ready", "model",
-				  model_summary(app_model(req->app), 0)));
+	return http_send_json_doc(req, 200, NULL,
+				  json_pack("{s:s,s:o}", "status", "ready", "model",
+					    model_summary(app_model(req->app), 0)));
 }
 
 int handle_version(struct request *req)
 {
-	return send_doc(req, 200,
-			json_pack("{s:s,s:s,s:s,s:o}", "version", appcore_version(), "revision",
-				  appcore_build_revision(), "api", APPCORE_API_VERSION, "model",
-				  model_summary(app_model(req->app), 1)));
+	return http_send_json_doc(req, 200, NULL,
+				  json_pack("{s:s,s:s,s:s,s:o}", "version", appcore_version(),
+					    "revision", appcore_build_revision(), "api",
+					    APPCORE_API_VERSION, "model",
+					    model_summary(app_model(req->app), 1)));
 }
 
 int handle_model(struct request *req)

@@ -114,7 +114,7 @@ int http_send_json(struct request *req, int status, const char *body, size_t bod
 	return http_send(req, status, "application/json", NULL, body, body_len);
 }
 
-static int send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc)
+int http_send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc)
 {
 	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	int result;
@@ -136,7 +136,7 @@ int http_send_error(struct request *req, int status, const char *extra_headers, 
 {
 	/* messages are built by the server from printable text (see
 	 * routes.c:printable_copy), so json_pack cannot meet invalid UTF-8 */
-	return send_json_doc(req, status, extra_headers,
+	return http_send_json_doc(req, status, extra_headers,
 			     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <appcore.h>
+#include <jansson.h>
 
 #include "route_ids.h"
 
@@ -39,6 +40,8 @@ void request_init(struct request *req, struct mg_connection *conn, struct app *a
 int http_send(struct request *req, int status, const char *content_type,
 	      const char *extra_headers, const char *body, size_t body_len);
 int http_send_json(struct request *req, int status, const char *body, size_t body_len);
+/* Serialise doc (reference stolen; NULL counts as out of memory) and send it. */
+int http_send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc);
 /* {"error":{"code":code,"message":message}} */
 int http_send_error(struct request *req, int status, const char *extra_headers, const char *code,
 		    const char *message);
