@@ -5,7 +5,7 @@
 
 #include "check_main.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 START_TEST(strerror_names_every_code)
 {

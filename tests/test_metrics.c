@@ -11,7 +11,7 @@
 
 #include "check_main.h"
 
-#include "log_strbuf.h"
+#include "core/log_strbuf.h"
 
 static const char *const request_labels[] = { "method", "route", "status" };
 static const char *const route_label[] = { "route" };

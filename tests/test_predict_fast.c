@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "predict_fast.h"
+#include "protocol/predict_fast.h"
 
 static bool parse(const char *body, size_t features, size_t max_rows, float **rows, size_t *n,
 		  appcore_output_kind *kind)

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "utf8.h"
+#include "core/utf8.h"
 
 START_TEST(sequence_lengths)
 {

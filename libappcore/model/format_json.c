@@ -1,23 +1,27 @@
-/* XGBoost JSON model -> compact appcore_model arrays, validating everything on the way so
- * prediction never needs a bounds check. */
+/* XGBoost JSON model files: the document is checked field by field and each tree handed to
+ * the builder (build.h) in its neutral form. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "error_internal.h"
-#include "json_depth.h"
-#include "model_internal.h"
+#include "core/error_internal.h"
+#include "core/json_depth.h"
+#include "model/build.h"
+#include "model/model_internal.h"
 
 #define MAX_FEATURES ((size_t)AC_NODE_FEATURE_MASK)
 #define MAX_GROUPS 65536u
 
 static const char *type_name(const json_t *v)
 {
+	if (v == NULL)
+		return "nothing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "object";
 	case JSON_ARRAY: return "array";
@@ -247,147 +251,78 @@ static int tree_array(const json_t **out, const json_t *tree, const char *key, b
 	return APPCORE_OK;
 }
 
-static int int_at(long long *out, const json_t *arr, size_t i, const char *key,
-		  const struct tree_arrays *t, appcore_error *err)
+/* An integer array (booleans count as 0/1) into int32 values. */
+static int int_array(int32_t *out, const json_t *arr, const char *key, const struct tree_arrays *t,
+		     appcore_error *err)
 {
-	const json_t *v = json_array_get(arr, i);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const json_t *v = json_array_get(arr, i);
+		json_int_t value;
 
-	*out = 0; /* defined on every path, the error paths included */
-	if (json_is_integer(v)) {
-		*out = json_integer_value(v);
-		return APPCORE_OK;
+		if (json_is_integer(v))
+			value = json_integer_value(v);
+		else if (json_is_boolean(v))
+			value = json_is_true(v);
+		else
+			return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected an integer, got %s",
+					    t->path, key, i, type_name(v));
+		if (value < INT32_MIN || value > INT32_MAX)
+			return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: %lld is out of range",
+					    t->path, key, i, (long long)value);
+		out[i] = (int32_t)value;
 	}
-	if (json_is_boolean(v)) {
-		*out = json_is_true(v);
-		return APPCORE_OK;
-	}
-	return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected an integer, got %s", t->path,
-			    key, i, type_name(v));
-}
-
-static int float_at(float *out, const json_t *arr, size_t i, const char *key,
-		    const struct tree_arrays *t, appcore_error *err)
-{
-	const json_t *v = json_array_get(arr, i);
-	double d;
-
-	*out = 0; /* defined on every path, the error paths included */
-	if (!json_is_number(v))
-		return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected a number, got %s",
-				    t->path, key, i, type_name(v));
-	d = json_number_value(v);
-	*out = (float)d;
-	if (!isfinite(*out))
-		return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: %g is not a finite float32",
-				    t->path, key, i, d);
 	return APPCORE_OK;
 }
 
-static int push_catset(appcore_model *m, uint32_t *catset, const struct tree_arrays *t,
-		       size_t node, appcore_error *err)
+static int flag_array(uint8_t *out, const json_t *arr, const char *key, const struct tree_arrays *t,
+		      int32_t *scratch, appcore_error *err)
 {
-	size_t j, count = json_array_size(t->cat_nodes);
-	long long segment, size, value, max = -1;
-	size_t words;
-	void *grown;
-	int rc;
+	int rc = int_array(scratch, arr, key, t, err);
 
-	if (t->cat_nodes == NULL || t->cat_segments == NULL || t->cat_sizes == NULL ||
-	    t->categories == NULL)
-		return ac_error_set(err, APPCORE_EMODEL,
-				    "%s: node %zu is a categorical split but the tree has no "
-				    "categories arrays", t->path, node);
-	if (json_array_size(t->cat_segments) != count || json_array_size(t->cat_sizes) != count)
-		return ac_error_set(err, APPCORE_EMODEL,
-				    "%s: categories_nodes, categories_segments and categories_sizes "
-				    "differ in length", t->path);
-	for (j = 0; j < count; j++) {
-		if ((rc = int_at(&value, t->cat_nodes, j, "categories_nodes", t, err)) != 0)
-			return rc;
-		if (value == (long long)node)
-			break;
+	for (size_t i = 0; rc == APPCORE_OK && i < json_array_size(arr); i++) {
+		if (scratch[i] < 0 || scratch[i] > 255)
+			return ac_error_set(err, APPCORE_EUNSUPPORTED, "%s.%s[%zu]: unknown value %d",
+					    t->path, key, i, (int)scratch[i]);
+		out[i] = (uint8_t)scratch[i];
 	}
-	if (j == count)
-		return ac_error_set(err, APPCORE_EMODEL,
-				    "%s: node %zu is a categorical split missing from categories_nodes",
-				    t->path, node);
-	if ((rc = int_at(&segment, t->cat_segments, j, "categories_segments", t, err)) != 0 ||
-	    (rc = int_at(&size, t->cat_sizes, j, "categories_sizes", t, err)) != 0)
-		return rc;
-	if (segment < 0 || size < 0 || (size_t)segment > json_array_size(t->categories) ||
-	    (size_t)size > json_array_size(t->categories) - (size_t)segment)
-		return ac_error_set(err, APPCORE_EMODEL,
-				    "%s: categories segment %lld+%lld of node %zu is outside categories "
-				    "(%zu entries)", t->path, segment, size, node,
-				    json_array_size(t->categories));
-	for (long long k = segment; k < segment + size; k++) {
-		if ((rc = int_at(&value, t->categories, (size_t)k, "categories", t, err)) != 0)
-			return rc;
-		if (value < 0 || value >= (long long)AC_MAX_CATEGORY)
-			return ac_error_set(err, APPCORE_EMODEL,
-					    "%s.categories[%lld]: category %lld is outside 0..%lld",
-					    t->path, k, value, (long long)AC_MAX_CATEGORY - 1);
-		max = value > max ? value : max;
-	}
-	words = (size_t)(max + 1 + 31) / 32;
-	/* an empty category set needs no words; realloc to 0 bytes would free them */
-	if (words > 0) {
-		grown = realloc(m->cat_words, (m->num_cat_words + words) * sizeof(*m->cat_words));
-		if (grown == NULL)
-			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		m->cat_words = grown;
-		memset(m->cat_words + m->num_cat_words, 0, words * sizeof(*m->cat_words));
-	}
-	for (long long k = segment; k < segment + size; k++) {
-		json_int_t c = json_integer_value(json_array_get(t->categories, (size_t)k));
-		m->cat_words[m->num_cat_words + (size_t)c / 32] |= 1u << ((uint32_t)c % 32);
-	}
-	grown = realloc(m->catsets, (m->num_catsets + 1) * sizeof(*m->catsets));
-	if (grown == NULL)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	m->catsets = grown;
-	m->catsets[m->num_catsets] = (ac_catset){ (uint32_t)m->num_cat_words, (uint32_t)words };
-	*catset = (uint32_t)m->num_catsets++;
-	m->num_cat_words += words;
-	return APPCORE_OK;
+	return rc;
 }
 
-/* One split node: feature, default direction, condition or category set. */
-static int parse_split(appcore_model *m, ac_node *node, const struct tree_arrays *t, size_t old,
+/* Numbers into float32; null (XGBoost's NaN, see rewrite_nan) becomes NaN, which the tree
+ * builder accepts only where the value is unused. */
+static int float_array(float *out, const json_t *arr, const char *key, const struct tree_arrays *t,
 		       appcore_error *err)
 {
-	long long feature, default_left, split_type = 0;
-	int rc;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const json_t *v = json_array_get(arr, i);
+		double d;
 
-	if ((rc = int_at(&feature, t->split_index, old, "split_indices", t, err)) != 0 ||
-	    (rc = int_at(&default_left, t->default_left, old, "default_left", t, err)) != 0)
-		return rc;
-	if (t->split_type && (rc = int_at(&split_type, t->split_type, old, "split_type", t, err)))
-		return rc;
-	if (feature < 0 || (size_t)feature >= m->num_features)
-		return ac_error_set(err, APPCORE_EMODEL,
-				    "%s.split_indices[%zu]: feature %lld is outside 0..%zu (num_feature "
-				    "%zu)", t->path, old, feature, m->num_features - 1, m->num_features);
-	node->info = (uint32_t)feature | (default_left ? AC_NODE_DEFAULT_LEFT : 0);
-	if (split_type == 1) {
-		node->info |= AC_NODE_CATEGORICAL;
-		return push_catset(m, &node->v.catset, t, old, err);
+		if (json_is_null(v)) {
+			out[i] = NAN;
+			continue;
+		}
+		if (!json_is_number(v))
+			return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: expected a number, got %s",
+					    t->path, key, i, type_name(v));
+		d = json_number_value(v);
+		out[i] = (float)d;
+		if (!isfinite(out[i]))
+			return ac_error_set(err, APPCORE_EMODEL, "%s.%s[%zu]: %g is not a finite float32",
+					    t->path, key, i, d);
 	}
-	if (split_type != 0)
-		return ac_error_set(err, APPCORE_EUNSUPPORTED, "%s.split_type[%zu]: unknown split type %lld",
-				    t->path, old, split_type);
-	return float_at(&node->v.split, t->split_cond, old, "split_conditions", t, err);
+	return APPCORE_OK;
 }
 
-/* Copy one tree breadth-first into m->nodes from *next on. Children are appended as a pair, so
- * right == left + 1; each node can be reached once, which rejects cycles and shared subtrees. */
-static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float weight,
-		      size_t *next, appcore_error *err)
+/* Decode one tree object into the builder's neutral form and add it. */
+static int parse_tree(appcore_model *m, const json_t *tree, size_t index, uint32_t group,
+		      float weight, appcore_error *err)
 {
 	struct tree_arrays t = { 0 };
-	uint32_t *queue = NULL, *depth = NULL;
-	unsigned char *seen = NULL;
-	size_t head = 0, tail = 1, base = *next;
+	struct ac_tree_src src = { 0 };
+	int32_t *ints = NULL;
+	float *conds = NULL;
+	uint8_t *flags = NULL;
+	size_t n, num_cats;
 	int rc;
 
 	snprintf(t.path, sizeof(t.path), "trees[%zu]", index);
@@ -396,76 +331,78 @@ static int parse_tree(appcore_model *m, const json_t *tree, size_t index, float 
 				    type_name(tree));
 	if ((rc = tree_array(&t.left, tree, "left_children", true, (size_t)-1, &t, err)) != 0)
 		return rc;
-	t.n = json_array_size(t.left);
-	if (t.n == 0)
+	t.n = n = json_array_size(t.left);
+	if (n == 0)
 		return ac_error_set(err, APPCORE_EMODEL, "%s.left_children: empty tree", t.path);
-	if ((rc = tree_array(&t.right, tree, "right_children", true, t.n, &t, err)) != 0 ||
-	    (rc = tree_array(&t.split_index, tree, "split_indices", true, t.n, &t, err)) != 0 ||
-	    (rc = tree_array(&t.split_cond, tree, "split_conditions", true, t.n, &t, err)) != 0 ||
-	    (rc = tree_array(&t.default_left, tree, "default_left", true, t.n, &t, err)) != 0 ||
-	    (rc = tree_array(&t.split_type, tree, "split_type", false, t.n, &t, err)) != 0 ||
+	if ((rc = tree_array(&t.right, tree, "right_children", true, n, &t, err)) != 0 ||
+	    (rc = tree_array(&t.split_index, tree, "split_indices", true, n, &t, err)) != 0 ||
+	    (rc = tree_array(&t.split_cond, tree, "split_conditions", true, n, &t, err)) != 0 ||
+	    (rc = tree_array(&t.default_left, tree, "default_left", true, n, &t, err)) != 0 ||
+	    (rc = tree_array(&t.split_type, tree, "split_type", false, n, &t, err)) != 0 ||
 	    (rc = tree_array(&t.cat_nodes, tree, "categories_nodes", false, -1, &t, err)) != 0 ||
 	    (rc = tree_array(&t.cat_segments, tree, "categories_segments", false, -1, &t, err)) ||
 	    (rc = tree_array(&t.cat_sizes, tree, "categories_sizes", false, -1, &t, err)) != 0 ||
 	    (rc = tree_array(&t.categories, tree, "categories", false, -1, &t, err)) != 0)
 		return rc;
+	src.num_cat_nodes = json_array_size(t.cat_nodes);
+	num_cats = json_array_size(t.categories);
+	if ((t.cat_segments && json_array_size(t.cat_segments) != src.num_cat_nodes) ||
+	    (t.cat_sizes && json_array_size(t.cat_sizes) != src.num_cat_nodes) ||
+	    (t.cat_nodes != NULL) != (t.cat_segments != NULL) ||
+	    (t.cat_nodes != NULL) != (t.cat_sizes != NULL))
+		return ac_error_set(err, APPCORE_EMODEL,
+				    "%s: categories_nodes, categories_segments and categories_sizes "
+				    "differ in length", t.path);
 
-	queue = malloc(t.n * sizeof(*queue));
-	depth = malloc(t.n * sizeof(*depth));
-	seen = calloc(t.n, 1);
-	if (queue == NULL || depth == NULL || seen == NULL) {
+	/* left, right, split_index, scratch, then the category arrays */
+	ints = malloc((4 * n + 3 * src.num_cat_nodes + num_cats + 1) * sizeof(*ints));
+	conds = malloc(n * sizeof(*conds));
+	flags = malloc(2 * n);
+	if (ints == NULL || conds == NULL || flags == NULL) {
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		goto out;
 	}
-	queue[0] = 0;
-	depth[0] = 0;
-	seen[0] = 1;
-	while (head < tail) {
-		size_t old = queue[head];
-		ac_node *node = &m->nodes[base + head];
-		long long left, right;
-
-		head++;
-		if ((rc = int_at(&left, t.left, old, "left_children", &t, err)) != 0 ||
-		    (rc = int_at(&right, t.right, old, "right_children", &t, err)) != 0)
+	src.num_nodes = n;
+	src.left = ints;
+	src.right = ints + n;
+	src.split_index = ints + 2 * n;
+	src.split_cond = conds;
+	src.default_left = flags;
+	src.group = group;
+	src.weight = weight;
+	if ((rc = int_array(ints, t.left, "left_children", &t, err)) != 0 ||
+	    (rc = int_array(ints + n, t.right, "right_children", &t, err)) != 0 ||
+	    (rc = int_array(ints + 2 * n, t.split_index, "split_indices", &t, err)) != 0 ||
+	    (rc = float_array(conds, t.split_cond, "split_conditions", &t, err)) != 0 ||
+	    (rc = flag_array(flags, t.default_left, "default_left", &t, ints + 3 * n, err)) != 0)
+		goto out;
+	if (t.split_type != NULL) {
+		if ((rc = flag_array(flags + n, t.split_type, "split_type", &t, ints + 3 * n, err)) != 0)
 			goto out;
-		if (left == -1 && right == -1) {
-			if ((rc = float_at(&node->v.leaf, t.split_cond, old, "split_conditions", &t,
-					   err)) != 0)
-				goto out;
-			node->v.leaf *= weight;
-			node->info = AC_NODE_LEAF;
-			node->left = (uint32_t)(base + head - 1);
-			continue;
-		}
-		if (left < 0 || right < 0 || (size_t)left >= t.n || (size_t)right >= t.n) {
-			rc = ac_error_set(err, APPCORE_EMODEL,
-					  "%s: node %zu has children %lld and %lld; expected both -1 or "
-					  "both in 0..%zu", t.path, old, left, right, t.n - 1);
-			goto out;
-		}
-		if (seen[left] || seen[right] || left == right) {
-			rc = ac_error_set(err, APPCORE_EMODEL,
-					  "%s: node %lld is reached twice (cycle or shared subtree)",
-					  t.path, seen[left] || left == right ? left : right);
-			goto out;
-		}
-		if ((rc = parse_split(m, node, &t, old, err)) != 0)
-			goto out;
-		node->left = (uint32_t)(base + tail);
-		m->has_categorical |= (node->info & AC_NODE_CATEGORICAL) != 0;
-		seen[left] = seen[right] = 1;
-		depth[tail] = depth[tail + 1] = depth[head - 1] + 1;
-		queue[tail++] = (uint32_t)left;
-		queue[tail++] = (uint32_t)right;
+		src.split_type = flags + n;
 	}
-	*next = base + tail;
-	/* breadth-first: the last node is among the deepest */
-	m->tree_depths[index] = depth[tail - 1];
+	if (t.cat_nodes != NULL && t.categories != NULL) {
+		int32_t *cat = ints + 4 * n;
+
+		src.cat_nodes = cat;
+		src.cat_segments = cat + src.num_cat_nodes;
+		src.cat_sizes = cat + 2 * src.num_cat_nodes;
+		src.categories = cat + 3 * src.num_cat_nodes;
+		src.num_categories = num_cats;
+		if ((rc = int_array(cat, t.cat_nodes, "categories_nodes", &t, err)) != 0 ||
+		    (rc = int_array(cat + src.num_cat_nodes, t.cat_segments, "categories_segments", &t,
+				    err)) != 0 ||
+		    (rc = int_array(cat + 2 * src.num_cat_nodes, t.cat_sizes, "categories_sizes", &t,
+				    err)) != 0 ||
+		    (rc = int_array(cat + 3 * src.num_cat_nodes, t.categories, "categories", &t,
+				    err)) != 0)
+			goto out;
+	}
+	rc = ac_model_add_tree(m, &src, index, err);
 out:
-	free(depth);
-	free(queue);
-	free(seen);
+	free(ints);
+	free(conds);
+	free(flags);
 	return rc;
 }
 
@@ -475,7 +412,7 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 	const char *path = m->booster == AC_BOOSTER_DART ? "learner.gradient_booster.gbtree.model"
 							 : "learner.gradient_booster.model";
 	const json_t *param, *trees, *info;
-	size_t leaf_vector, total = 0, next = 0;
+	size_t leaf_vector, num_trees, total = 0;
 	int rc;
 
 	if ((param = member(model, "gbtree_model_param", JSON_OBJECT, path, err)) == NULL ||
@@ -491,29 +428,24 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 		return ac_error_set(err, APPCORE_EUNSUPPORTED,
 				    "vector-leaf (multi-target) trees are not supported "
 				    "(size_leaf_vector %zu)", leaf_vector);
-	m->num_trees = json_array_size(trees);
-	if (json_array_size(info) != m->num_trees)
+	num_trees = json_array_size(trees);
+	if (json_array_size(info) != num_trees)
 		return ac_error_set(err, APPCORE_EMODEL, "%s.tree_info: %zu entries for %zu trees", path,
-				    json_array_size(info), m->num_trees);
-	if (weight_drop && json_array_size(weight_drop) != m->num_trees)
+				    json_array_size(info), num_trees);
+	if (weight_drop && json_array_size(weight_drop) != num_trees)
 		return ac_error_set(err, APPCORE_EMODEL,
 				    "learner.gradient_booster.weight_drop: %zu entries for %zu trees",
-				    json_array_size(weight_drop), m->num_trees);
-	for (size_t i = 0; i < m->num_trees; i++) {
+				    json_array_size(weight_drop), num_trees);
+	for (size_t i = 0; i < num_trees; i++) {
 		const json_t *left = json_object_get(json_array_get(trees, i), "left_children");
 
 		total += json_array_size(left);
 		if (total > UINT32_MAX / 2)
 			return ac_error_set(err, APPCORE_EMODEL, "%s.trees: too many nodes", path);
 	}
-	m->tree_roots = malloc((m->num_trees + 1) * sizeof(*m->tree_roots));
-	m->tree_groups = malloc((m->num_trees + 1) * sizeof(*m->tree_groups));
-	m->tree_depths = malloc((m->num_trees + 1) * sizeof(*m->tree_depths));
-	m->nodes = malloc((total + 1) * sizeof(*m->nodes));
-	if (m->tree_roots == NULL || m->tree_groups == NULL || m->tree_depths == NULL ||
-	    m->nodes == NULL)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	for (size_t i = 0; i < m->num_trees; i++) {
+	if ((rc = ac_model_reserve_trees(m, num_trees, total, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < num_trees; i++) {
 		const json_t *g = json_array_get(info, i);
 		float weight = 1.0f;
 
@@ -531,16 +463,14 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 						    "expected a finite number", i);
 			weight = (float)json_number_value(w);
 		}
-		m->tree_groups[i] = (uint32_t)json_integer_value(g);
-		m->tree_roots[i] = (uint32_t)next;
-		rc = parse_tree(m, json_array_get(trees, i), i, weight, &next, err);
+		rc = parse_tree(m, json_array_get(trees, i), i, (uint32_t)json_integer_value(g), weight,
+				err);
 		if (rc != APPCORE_OK) {
 			ac_error_prefix(err, path);
 			return rc;
 		}
 	}
-	m->num_nodes = next;
-	return APPCORE_OK;
+	return ac_model_finish_trees(m, err);
 }
 
 static int parse_gblinear(appcore_model *m, const json_t *model, appcore_error *err)

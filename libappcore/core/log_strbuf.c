@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log_strbuf.h"
-#include "utf8.h"
+#include "core/log_strbuf.h"
+#include "core/utf8.h"
 
 void ac_strbuf_init(ac_strbuf *buf, char *storage, size_t cap)
 {

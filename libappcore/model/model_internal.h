@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "appcore/model.h"
-#include "objective.h"
+#include "model/objective.h"
 
 /* ac_node.info: feature index in the low bits, flags in the high ones. */
 #define AC_NODE_LEAF 0x80000000u
@@ -63,6 +63,7 @@ struct appcore_model {
 	float *base_margin; /* per group, margin space */
 
 	size_t num_trees;
+	size_t trees_capacity; /* of tree_roots, tree_groups and tree_depths */
 	size_t num_parallel_tree;
 	uint32_t *tree_roots;  /* absolute node index of each tree's root */
 	uint32_t *tree_groups; /* output group of each tree */
@@ -70,6 +71,7 @@ struct appcore_model {
 	int has_categorical;
 	ac_node *nodes;
 	size_t num_nodes;
+	size_t nodes_capacity;
 	ac_catset *catsets;
 	size_t num_catsets;
 	uint32_t *cat_words;

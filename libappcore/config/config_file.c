@@ -8,9 +8,9 @@
 
 #include <libfyaml.h>
 
-#include "config_internal.h"
-#include "error_internal.h"
-#include "utf8.h"
+#include "config/config_internal.h"
+#include "core/error_internal.h"
+#include "core/utf8.h"
 
 /* A configuration is a page of YAML; anything this big is a mistake. */
 #define AC_CONFIG_MAX_BYTES ((size_t)1024 * 1024)

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-#include "error_internal.h"
-#include "utf8.h"
+#include "core/error_internal.h"
+#include "core/utf8.h"
 
 const char *appcore_strerror(int code)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "predict_fast.h"
+#include "protocol/predict_fast.h"
 
 struct cursor {
 	const char *p;

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 typedef struct ac_strbuf {
 	char *data;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_internal.h"
-#include "metrics_internal.h"
+#include "core/error_internal.h"
+#include "metrics/metrics_internal.h"
 
 static uint64_t double_bits(double value)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
-#include "utf8.h"
+#include "config/config_internal.h"
+#include "core/utf8.h"
 
 static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
 static const char *const format_choices[] = { "json", "text", NULL };

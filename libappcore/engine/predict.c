@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_internal.h"
-#include "model_internal.h"
+#include "core/error_internal.h"
+#include "model/model_internal.h"
 
 /* Rows per block: trees are walked for a whole block before moving to the next tree, so a
  * tree's nodes stay in cache across rows (what XGBoost's CPU predictor does too). */

@@ -1,6 +1,6 @@
 #include <stdbool.h>
 
-#include "json_depth.h"
+#include "core/json_depth.h"
 
 int ac_json_check_depth(const char *text, size_t len, int max_depth, int *line, int *column)
 {

@@ -6,8 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "error_internal.h"
-#include "metrics_internal.h"
+#include "core/error_internal.h"
+#include "metrics/metrics_internal.h"
 
 struct proc_stat {
 	double utime_ticks, stime_ticks, start_ticks, vsize, rss_pages;

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "appcore/log.h"
-#include "error_internal.h"
-#include "log_strbuf.h"
+#include "core/error_internal.h"
+#include "core/log_strbuf.h"
 
 struct appcore_logger {
 	int fd;

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_internal.h"
-#include "log_strbuf.h"
-#include "metrics_internal.h"
+#include "core/error_internal.h"
+#include "core/log_strbuf.h"
+#include "metrics/metrics_internal.h"
 
 /* HELP text escapes backslash and newline; label values also the quote. */
 static void put_escaped(ac_strbuf *buf, const char *text, int quote)

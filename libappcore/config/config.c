@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_internal.h"
-#include "error_internal.h"
-#include "log_strbuf.h"
+#include "config/config_internal.h"
+#include "core/error_internal.h"
+#include "core/log_strbuf.h"
 
 extern char **environ;
 

@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "error_internal.h"
-#include "model_internal.h"
+#include "core/error_internal.h"
+#include "model/model_internal.h"
 
 /* Model files beyond this are surely not what the user meant to load. */
 #define MAX_MODEL_FILE_BYTES ((size_t)2 << 30)

@@ -1,7 +1,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "objective.h"
+#include "model/objective.h"
 
 /* Transforms follow XGBoost 1.7's src/objective (float arithmetic, same formulas) so values
  * match its predict() to the last bit or so. */

@@ -11,10 +11,10 @@
 #include <jansson.h>
 
 #include "appcore/predict.h"
-#include "error_internal.h"
-#include "json_depth.h"
-#include "model_internal.h"
-#include "predict_fast.h"
+#include "core/error_internal.h"
+#include "core/json_depth.h"
+#include "model/model_internal.h"
+#include "protocol/predict_fast.h"
 
 #define DEFAULT_MAX_BATCH_ROWS 10000
 /* "%.9g" of a float32 is at most 15 characters ("-1.17549435e-38"), plus a comma. */

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "utf8.h"
+#include "core/utf8.h"
 
 size_t ac_utf8_sequence_length(const unsigned char *s, size_t avail)
 {

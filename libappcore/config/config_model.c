@@ -2,7 +2,7 @@
 #include <stddef.h>
 
 #include "appcore/config.h"
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 int appcore_config_load_model(appcore_model **out, const appcore_config *config, const char *path,
 			      appcore_error *err)
