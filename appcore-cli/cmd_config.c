@@ -3,6 +3,7 @@
 
 #include <appcore.h>
 
+#include "cli_options.h"
 #include "commands.h"
 
 static void print_usage(FILE *to)
@@ -11,54 +12,56 @@ static void print_usage(FILE *to)
 		    "Print the effective configuration (defaults < file < environment) with the\n"
 		    "source of each value. The file is PATH, else $APPCORE_CONFIG, else none.\n"
 		    "\n"
-		    "  --config PATH   configuration file (YAML)\n"
-		    "  --format FMT    yaml (default) or json\n"
-		    "  --check         only validate: exit 0 if valid, 1 if not\n");
+		    "  -c, --config PATH   configuration file (YAML)\n"
+		    "  -f, --format FMT    yaml (default) or json\n"
+		    "      --check         only validate: exit 0 if valid, 1 if not\n"
+		    "  -h, --help          show this help\n");
 }
 
 int cmd_config(int argc, char **argv)
 {
+	enum { OPT_CHECK = 256 };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = NULL;
 	appcore_config_format format = APPCORE_CONFIG_YAML;
-	int check = 0;
+	int check = 0, opt, rc;
 	appcore_config *config = NULL;
-	appcore_error err = { 0 };
+	appcore_error err;
 	char *text = NULL;
 	size_t len = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+	while ((opt = cli_getopt(argc, argv, ":c:f:h", options, "config")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "yaml") == 0)
+				format = APPCORE_CONFIG_YAML;
+			else if (strcmp(optarg, "json") == 0)
+				format = APPCORE_CONFIG_JSON;
+			else
+				return cli_usage_error(
+				    "config", "--format: expected yaml or json, got '%s'", optarg);
+			break;
+		case OPT_CHECK:
+			check = 1;
+			break;
+		case 'h':
 			print_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (strcmp(arg, "--check") == 0) {
-			check = 1;
-		} else if (strcmp(arg, "--config") == 0 || strcmp(arg, "--format") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "appcore-cli config: option '%s' needs a value\n",
-					arg);
-				return CLI_EXIT_USAGE;
-			}
-			const char *value = argv[++i];
-			if (arg[2] == 'c') {
-				path = value;
-			} else if (strcmp(value, "yaml") == 0) {
-				format = APPCORE_CONFIG_YAML;
-			} else if (strcmp(value, "json") == 0) {
-				format = APPCORE_CONFIG_JSON;
-			} else {
-				fprintf(stderr,
-					"appcore-cli config: --format: expected yaml or json, got "
-					"'%s'\n",
-					value);
-				return CLI_EXIT_USAGE;
-			}
-		} else {
-			fprintf(stderr, "appcore-cli config: unexpected argument '%s'\n", arg);
-			fprintf(stderr, "Try 'appcore-cli config --help'.\n");
+		default:
 			return CLI_EXIT_USAGE;
 		}
 	}
+	if ((rc = cli_operands(argc, argv, 0, "config")) != 0)
+		return rc;
 	if (appcore_config_load(&config, path, &err) != APPCORE_OK) {
 		fprintf(stderr, "appcore-cli config: %s\n", err.message);
 		return CLI_EXIT_FAILURE;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "commands.h"
 
 #define HEALTH_DEFAULT_TIMEOUT_MS 5000
@@ -285,48 +286,43 @@ static int check_health(const char *url, const struct health_url *u, int timeout
 
 int cmd_health(int argc, char **argv)
 {
+	enum { OPT_TIMEOUT = 256 };
+	static const struct option options[] = {
+		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct health_url url;
 	long timeout_ms = HEALTH_DEFAULT_TIMEOUT_MS;
-	const char *target = NULL;
+	const char *target;
+	char *end = NULL;
+	int opt, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+	while ((opt = cli_getopt(argc, argv, ":h", options, "health")) != -1) {
+		switch (opt) {
+		case OPT_TIMEOUT:
+			errno = 0;
+			timeout_ms = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || timeout_ms < 1 ||
+			    timeout_ms > HEALTH_MAX_TIMEOUT_MS)
+				return cli_usage_error("health",
+						       "--timeout-ms: expected 1..%d, got '%s'",
+						       HEALTH_MAX_TIMEOUT_MS, optarg);
+			break;
+		case 'h':
 			print_health_usage(stdout);
 			return CLI_EXIT_OK;
-		} else if (strcmp(argv[i], "--timeout-ms") == 0) {
-			char *end = NULL;
-
-			if (i + 1 >= argc) {
-				fprintf(stderr, "appcore-cli health: --timeout-ms needs a value\n");
-				return CLI_EXIT_USAGE;
-			}
-			errno = 0;
-			timeout_ms = strtol(argv[++i], &end, 10);
-			if (errno != 0 || end == argv[i] || *end != '\0' || timeout_ms < 1 ||
-			    timeout_ms > HEALTH_MAX_TIMEOUT_MS) {
-				fprintf(stderr,
-					"appcore-cli health: --timeout-ms: expected 1..%d, got '%s'\n",
-					HEALTH_MAX_TIMEOUT_MS, argv[i]);
-				return CLI_EXIT_USAGE;
-			}
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "appcore-cli health: unknown option '%s'\n", argv[i]);
-			return CLI_EXIT_USAGE;
-		} else if (target == NULL) {
-			target = argv[i];
-		} else {
-			fprintf(stderr, "appcore-cli health: unexpected argument '%s'\n", argv[i]);
+		default:
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (target == NULL) {
-		print_health_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (parse_url(target, &url) != 0) {
-		fprintf(stderr, "appcore-cli health: invalid URL '%s' (expected http://HOST[:PORT][/PATH])\n",
-			target);
-		return CLI_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return cli_usage_error("health", "a URL is needed");
+	if ((rc = cli_operands(argc, argv, 1, "health")) != 0)
+		return rc;
+	target = argv[optind];
+	if (parse_url(target, &url) != 0)
+		return cli_usage_error(
+		    "health", "invalid URL '%s' (expected http://HOST[:PORT][/PATH])", target);
 	return check_health(target, &url, (int)timeout_ms);
 }

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,24 +7,40 @@
 
 #include <appcore.h>
 
+#include "cli_options.h"
 #include "commands.h"
 #include "model_arg.h"
 #include "predict_stream.h"
 
 static const char usage[] =
-	"Usage: appcore-cli predict [--config PATH] [--model PATH] [--output value|margin]\n"
-	"                           [--input-format json|csv|ndjson] < INPUT > OUTPUT\n"
-	"Predict with an XGBoost JSON model, configured as appcore-server would be: the model\n"
-	"is --model, else model.path from the configuration (--config PATH, else\n"
-	"$APPCORE_CONFIG, plus APPCORE_* environment overrides); model.name, model.version and\n"
-	"model.max_batch_rows come from the configuration too.\n\n"
-	"  json    (default) stdin is one request {\"instances\": [...]}; stdout is exactly the\n"
-	"          body appcore-server answers, followed by a newline. A bad request prints the\n"
-	"          server's error body on stdout and the message on stderr.\n"
-	"  csv     one row per line, optional header naming features; empty, NA or nan = missing\n"
-	"  ndjson  one row per line: a JSON array, or an object keyed by feature name\n"
-	"csv and ndjson stream in constant memory and write one prediction per line (numbers\n"
-	"separated by commas for csv, a JSON array for ndjson, when a row has several outputs).\n";
+    "Usage: appcore-cli predict [OPTION]... [INPUT]\n"
+    "Predict with an XGBoost model (JSON or UBJSON), configured as appcore-server would be:\n"
+    "the model is --model, else model.path from the configuration (--config PATH, else\n"
+    "$APPCORE_CONFIG, plus APPCORE_* environment overrides); model.name, model.version,\n"
+    "model.max_batch_rows and model.use_best_iteration come from the configuration too.\n"
+    "INPUT is a file, or standard input when absent or '-'.\n"
+    "\n"
+    "  -c, --config PATH          configuration file (YAML)\n"
+    "  -m, --model PATH           model file (model.path)\n"
+    "  -o, --output KIND          value (default): what XGBoost's predict() returns;\n"
+    "                             margin: predict(output_margin=True)\n"
+    "  -f, --input-format FMT     json (default), csv or ndjson\n"
+    "      --iteration-range B:E  predict with boosting iterations [B, E), as XGBoost's\n"
+    "                             iteration_range (a JSON request's own range wins)\n"
+    "      --use-best-iteration   default to [0, best_iteration + 1) for an early-stopped\n"
+    "                             model, as XGBoost's scikit-learn wrapper "
+    "(model.use_best_iteration)\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "  json    one request {\"instances\": [...]}; stdout is exactly the body appcore-server\n"
+    "          answers, followed by a newline. A bad request prints the server's error body\n"
+    "          on stdout and the message on stderr.\n"
+    "  csv     one row per line, optional header naming features; empty, NA or nan = missing\n"
+    "  ndjson  one row per line: a JSON array, or an object keyed by feature name\n"
+    "csv and ndjson stream in constant memory and write one prediction per line (numbers\n"
+    "separated by commas for csv, a JSON array for ndjson, when a row has several outputs);\n"
+    "a prediction that is not a finite number is written null.\n"
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 bad input, 4 bad model.\n";
 
 static char *read_all(FILE *in, size_t *len)
 {
@@ -47,114 +64,146 @@ static char *read_all(FILE *in, size_t *len)
 	return buf;
 }
 
-static int predict_request(const appcore_model *model, appcore_predict_options options,
-			   appcore_output_kind kind)
+static int predict_request(const appcore_model *model, const appcore_predict_options *options,
+			   FILE *in)
 {
-	appcore_predict_response response;
-	appcore_error err = { 0 };
+	appcore_response response;
+	appcore_error err;
 	char *body, *error_body = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((body = read_all(stdin, &len)) == NULL) {
-		fprintf(stderr, "appcore-cli predict: cannot read stdin\n");
+	if ((body = read_all(in, &len)) == NULL) {
+		fprintf(stderr, "appcore-cli predict: cannot read the input\n");
 		return CLI_EXIT_BAD_INPUT;
 	}
-	options.default_output = kind;
-	rc = appcore_predict_json(&response, model, body, len, &options, &err);
+	rc = appcore_predict_json(&response, model, body, len, options, &err);
 	free(body);
 	if (rc == APPCORE_OK) {
 		fwrite(response.body, 1, response.body_len, stdout);
 		fputc('\n', stdout);
-		appcore_predict_response_release(&response);
+		appcore_response_dispose(&response);
 		return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 	}
 	if (appcore_error_json(&error_body, NULL, &err) == APPCORE_OK)
 		printf("%s\n", error_body);
 	appcore_free(error_body);
 	fprintf(stderr, "appcore-cli predict: %s\n", err.message);
-	return rc == APPCORE_EPARSE || rc == APPCORE_EREQUEST || rc == APPCORE_ELIMIT
-		       ? CLI_EXIT_BAD_INPUT
-		       : CLI_EXIT_FAILURE;
+	/* the request's fault (4xx) or ours */
+	return appcore_error_http_status(rc) < 500 ? CLI_EXIT_BAD_INPUT : CLI_EXIT_FAILURE;
 }
 
-/* --name VALUE or --name=VALUE; advances *i past a separate value. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *bad)
+/* "B:E" with B < E, both decimal. */
+static bool parse_range(const char *text, size_t *begin, size_t *end)
 {
-	size_t len = strlen(name);
+	char *colon, *stop;
+	unsigned long long b, e;
 
-	/* callers pass i < argc: argv[*i] is set */
-	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
-	if (strncmp(argv[*i], name, len) != 0)
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "appcore-cli predict: %s needs a value\n", name);
-		*bad = true;
-		return NULL;
-	}
-	return argv[++*i];
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	errno = 0;
+	b = strtoull(text, &colon, 10);
+	if (errno != 0 || *colon != ':' || colon[1] < '0' || colon[1] > '9')
+		return false;
+	e = strtoull(colon + 1, &stop, 10);
+	if (errno != 0 || *stop != '\0' || b >= e)
+		return false;
+	*begin = (size_t)b;
+	*end = (size_t)e;
+	return true;
 }
 
 int cmd_predict(int argc, char **argv)
 {
-	const char *model_path = NULL, *config_path = NULL, *format = "json", *output = "value", *v;
-	appcore_predict_options options;
-	appcore_output_kind kind;
-	appcore_model *model = NULL;
-	bool bad = false;
-	int rc;
+	enum { OPT_RANGE = 256, OPT_BEST };
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "input-format", required_argument, NULL, 'f' },
+		{ "iteration-range", required_argument, NULL, OPT_RANGE },
+		{ "use-best-iteration", no_argument, NULL, OPT_BEST },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model_path = NULL, *config_path = NULL, *format = "json", *input = NULL;
+	struct cli_flag flags[2] = { { NULL, NULL }, { NULL, NULL } };
+	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
+	size_t range_begin = 0, range_end = 0;
+	struct cli_model loaded;
+	FILE *in = stdin;
+	int opt, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+	while ((opt = cli_getopt(argc, argv, ":c:m:o:f:h", long_options, "predict")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'm':
+			model_path = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "value") == 0)
+				kind = APPCORE_OUTPUT_VALUE;
+			else if (strcmp(optarg, "margin") == 0)
+				kind = APPCORE_OUTPUT_MARGIN;
+			else
+				return cli_usage_error("predict",
+						       "--output: expected value or margin, "
+						       "got '%s'",
+						       optarg);
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "csv") != 0 &&
+			    strcmp(optarg, "ndjson") != 0)
+				return cli_usage_error("predict",
+						       "--input-format: expected json, csv "
+						       "or ndjson, got '%s'",
+						       optarg);
+			format = optarg;
+			break;
+		case OPT_RANGE:
+			if (!parse_range(optarg, &range_begin, &range_end))
+				return cli_usage_error("predict",
+						       "--iteration-range: expected BEGIN:END "
+						       "with BEGIN < END, got '%s'",
+						       optarg);
+			break;
+		case OPT_BEST:
+			flags[0] = (struct cli_flag){ "model.use_best_iteration", "true" };
+			break;
+		case 'h':
 			fputs(usage, stdout);
 			return CLI_EXIT_OK;
-		}
-		if ((v = option_value(argc, argv, &i, "--model", &bad)) != NULL)
-			model_path = v;
-		else if ((v = option_value(argc, argv, &i, "--config", &bad)) != NULL)
-			config_path = v;
-		else if ((v = option_value(argc, argv, &i, "--output", &bad)) != NULL)
-			output = v;
-		else if ((v = option_value(argc, argv, &i, "--input-format", &bad)) != NULL)
-			format = v;
-		else if (!bad)
-			fprintf(stderr, "appcore-cli predict: unknown argument '%s'\n", argv[i]);
-		if (v == NULL) {
-			fputs(usage, stderr);
+		default:
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (strcmp(output, "value") == 0) {
-		kind = APPCORE_OUTPUT_VALUE;
-	} else if (strcmp(output, "margin") == 0) {
-		kind = APPCORE_OUTPUT_MARGIN;
-	} else {
-		fprintf(stderr, "appcore-cli predict: --output: expected value or margin, got '%s'\n",
-			output);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
-	    strcmp(format, "ndjson") != 0) {
-		fprintf(stderr, "appcore-cli predict: --input-format: expected json, csv or ndjson, "
-				"got '%s'\n", format);
-		return CLI_EXIT_USAGE;
-	}
-	/* the configuration sets the options as it does the server's, so both answer alike */
-	appcore_predict_options_init(&options);
-	if ((rc = cli_load_model(&model, &options, "predict", model_path, config_path)) !=
-	    CLI_EXIT_OK)
+	if ((rc = cli_operands(argc, argv, 1, "predict")) != 0)
 		return rc;
-	if (strcmp(format, "json") == 0)
-		rc = predict_request(model, options, kind);
-	else
-		rc = predict_stream(model, strcmp(format, "csv") == 0 ? STREAM_CSV : STREAM_NDJSON,
-				    kind, stdin, stdout, isatty(STDERR_FILENO) == 1);
-	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
-		rc = CLI_EXIT_FAILURE;
-	appcore_model_unref(model);
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		input = argv[optind];
+		if ((in = fopen(input, "r")) == NULL) {
+			fprintf(stderr, "appcore-cli predict: %s: %s\n", input, strerror(errno));
+			return CLI_EXIT_BAD_INPUT;
+		}
+	}
+	if ((rc = cli_load_model(&loaded, "predict", model_path, config_path, flags)) ==
+	    CLI_EXIT_OK) {
+		loaded.options.output = kind;
+		loaded.options.iteration_begin = range_begin;
+		loaded.options.iteration_end = range_end;
+		if (strcmp(format, "json") == 0)
+			rc = predict_request(loaded.model, &loaded.options, in);
+		else
+			rc = predict_stream(loaded.model, &loaded.options,
+					    strcmp(format, "csv") == 0 ? STREAM_CSV : STREAM_NDJSON,
+					    in, stdout, isatty(STDERR_FILENO) == 1);
+		if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_FAILURE;
+		cli_model_release(&loaded);
+	}
+	if (in != stdin)
+		fclose(in);
 	return rc;
 }

@@ -1,20 +1,26 @@
 #include <stdio.h>
-#include <string.h>
 
 #include <appcore.h>
 
+#include "cli_options.h"
 #include "commands.h"
 
 int cmd_version(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, rc;
+
+	while ((opt = cli_getopt(argc, argv, ":h", options, "version")) != -1) {
+		if (opt != 'h')
+			return CLI_EXIT_USAGE;
 		printf("Usage: appcore-cli version\nPrint the library version and git revision.\n");
 		return CLI_EXIT_OK;
 	}
-	if (argc > 1) {
-		fprintf(stderr, "appcore-cli version: unexpected argument '%s'\n", argv[1]);
-		return CLI_EXIT_USAGE;
-	}
+	if ((rc = cli_operands(argc, argv, 0, "version")) != 0)
+		return rc;
 	printf("appcore %s (revision %s, api %s)\n", appcore_version(), appcore_build_revision(),
 	       APPCORE_API_VERSION);
 	return CLI_EXIT_OK;

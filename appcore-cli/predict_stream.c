@@ -12,8 +12,8 @@
 
 struct stream {
 	const appcore_model *model;
+	const appcore_predict_options *options;
 	enum stream_format format;
-	appcore_output_kind kind;
 	FILE *out;
 	bool progress;
 	size_t nf, width;
@@ -26,21 +26,26 @@ struct stream {
 
 static int flush_batch(struct stream *s)
 {
-	appcore_error err = { 0 };
+	appcore_error err;
+	int rc;
 
 	if (s->pending == 0)
 		return CLI_EXIT_OK;
-	if (appcore_model_predict(s->model, s->rows, s->pending, s->kind, s->values, &err) != 0) {
+	rc = appcore_predict(s->values, s->model, s->rows, s->pending, s->options, &err);
+	if (rc != APPCORE_OK) {
 		fprintf(stderr, "appcore-cli predict: %s\n", err.message);
-		return CLI_EXIT_FAILURE;
+		return rc == APPCORE_EREQUEST ? CLI_EXIT_BAD_INPUT : CLI_EXIT_FAILURE;
 	}
 	for (size_t r = 0; r < s->pending; r++) {
 		const float *v = s->values + r * s->width;
 		bool brackets = s->format == STREAM_NDJSON && s->width > 1;
+		char number[16];
 
 		fputs(brackets ? "[" : "", s->out);
-		for (size_t k = 0; k < s->width; k++)
-			fprintf(s->out, "%s%.9g", k ? "," : "", (double)v[k]);
+		for (size_t k = 0; k < s->width; k++) {
+			appcore_format_value(number, sizeof(number), v[k]);
+			fprintf(s->out, "%s%s", k ? "," : "", number);
+		}
 		fputs(brackets ? "]\n" : "\n", s->out);
 	}
 	if (s->progress && (s->done + s->pending) / PROGRESS_EVERY != s->done / PROGRESS_EVERY)
@@ -55,6 +60,9 @@ static bool is_missing(const char *field)
 	return field[0] == '\0' || strcasecmp(field, "nan") == 0 || strcmp(field, "NA") == 0;
 }
 
+/* A finite float32. strtof reports ERANGE both for overflow (an infinity: refused) and for
+ * underflow to a subnormal or zero, which is a real value: XGBoost writes 1.4e-45 as a split
+ * for 0/1 features, and JSON inputs accept subnormals too. */
 static bool parse_number(const char *field, float *value)
 {
 	char *end;
@@ -65,7 +73,7 @@ static bool parse_number(const char *field, float *value)
 	}
 	errno = 0;
 	*value = strtof(field, &end);
-	return end != field && *end == '\0' && errno != ERANGE && isfinite(*value);
+	return end != field && *end == '\0' && isfinite(*value);
 }
 
 /* Split line (modified in place) at commas; returns the number of fields. */
@@ -126,15 +134,21 @@ static int csv_line(struct stream *s, char *line, size_t number, char **fields)
 	size_t n = split_fields(line, fields, max + 1);
 	float *row = s->rows + s->pending * s->nf;
 
+	/* a header names columns: no field of it reads as a number (or is empty), so a first
+	 * line of data, even with a bad value in it, is never taken for one */
 	if (number == 1 && s->column_feature == NULL) {
-		for (size_t c = 0; c < n && c <= max; c++) {
+		size_t c;
+
+		for (c = 0; c < n && c <= max; c++) {
 			float ignored;
 
 			/* split_fields set fields[0..min(n, max + 1) - 1] */
 			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
-			if (!parse_number(fields[c], &ignored))
-				return csv_header(s, fields, n <= max ? n : max + 1, number);
+			if (parse_number(fields[c], &ignored))
+				break;
 		}
+		if (c == n || c > max)
+			return csv_header(s, fields, n <= max ? n : max + 1, number);
 	}
 	if (n != max) {
 		fprintf(stderr, "appcore-cli predict: line %zu: expected %zu fields, got %zu\n", number,
@@ -158,7 +172,7 @@ static int csv_line(struct stream *s, char *line, size_t number, char **fields)
 
 static int ndjson_line(struct stream *s, const char *line, size_t len, size_t number)
 {
-	appcore_error err = { 0 };
+	appcore_error err;
 
 	if (appcore_predict_parse_row(s->rows + s->pending * s->nf, s->model, line, len, &err) != 0) {
 		fprintf(stderr, "appcore-cli predict: line %zu: %s\n", number, err.message);
@@ -168,17 +182,19 @@ static int ndjson_line(struct stream *s, const char *line, size_t len, size_t nu
 	return CLI_EXIT_OK;
 }
 
-int predict_stream(const appcore_model *model, enum stream_format format, appcore_output_kind kind,
-		   FILE *in, FILE *out, bool progress)
+int predict_stream(const appcore_model *model, const appcore_predict_options *options,
+		   enum stream_format format, FILE *in, FILE *out, bool progress)
 {
-	struct stream s = { model, format, kind, out, progress, 0, 0, NULL, NULL, 0, 0, NULL, 0 };
+	struct stream s = {
+		model, options, format, out, progress, 0, 0, NULL, NULL, 0, 0, NULL, 0
+	};
 	char *line = NULL, **fields = NULL;
 	size_t cap = 0, number = 0;
 	ssize_t len;
 	int rc = CLI_EXIT_OK, flush_rc;
 
 	s.nf = appcore_model_num_features(model);
-	s.width = appcore_model_output_size(model, kind);
+	s.width = appcore_model_output_size(model, options->output);
 	s.rows = malloc(BATCH_ROWS * s.nf * sizeof(float));
 	s.values = malloc(BATCH_ROWS * s.width * sizeof(float));
 	/* a header may name each feature once; one more slot detects too many fields */

@@ -11,9 +11,11 @@
 
 #include "auth.h"
 #include "server_metrics.h"
+#include "settings.h"
 
 struct app {
 	appcore_config *config;
+	struct server_settings settings;
 	appcore_logger *log;
 	appcore_predict_options predict_options;
 	size_t max_body_bytes;

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
@@ -24,10 +22,11 @@ static const char *not_ready_reason(struct request *req)
 
 static int send_not_ready(struct request *req, const char *reason)
 {
-	return http_send_error(req, 503, "Retry-After: 1\r\n", "not_ready", reason);
+	return http_send_error(req, "Retry-After: 1\r\n", APPCORE_EUNAVAILABLE, "%s", reason);
 }
 
-static void log_internal_error(struct request *req, const appcore_error *err)
+/* 500: a real fault in the library, logged with the request id. */
+static int send_internal_error(struct request *req, const appcore_error *err)
 {
 	appcore_log_field fields[] = {
 		APPCORE_LOG_STR("request_id", req->id),
@@ -36,13 +35,7 @@ static void log_internal_error(struct request *req, const appcore_error *err)
 	};
 	appcore_log(req->app->log, APPCORE_LOG_ERROR, "internal error", fields,
 		    sizeof(fields) / sizeof(fields[0]));
-}
-
-/* 500: a real fault in the library, logged with the request id. */
-static int send_internal_error(struct request *req, const appcore_error *err)
-{
-	log_internal_error(req, err);
-	return http_send_appcore_error(req, 500, err);
+	return http_send_appcore_error(req, 500, NULL, err);
 }
 
 int handle_health(struct request *req)
@@ -51,22 +44,29 @@ int handle_health(struct request *req)
 	return http_send_json(req, 200, body, sizeof(body) - 1);
 }
 
-static json_t *model_summary(const appcore_model *model, int detailed)
+/* Send prefix + the model's metadata (or null without a model) + "}". */
+static int send_with_model(struct request *req, const char *prefix, appcore_model_info detail)
 {
-	json_t *doc;
+	appcore_model *model = app_model(req->app);
+	appcore_error err;
+	char *info = NULL, *body;
+	size_t info_len = 4, len;
+	int status;
 
-	if (model == NULL)
-		return json_null();
-	doc = json_pack("{s:s,s:s}", "name", appcore_model_name(model), "version",
-			appcore_model_version(model));
-	if (doc != NULL && detailed) {
-		json_object_set_new(doc, "objective", json_string(appcore_model_objective(model)));
-		json_object_set_new(doc, "num_features",
-				    json_integer((json_int_t)appcore_model_num_features(model)));
-		json_object_set_new(doc, "num_outputs",
-				    json_integer((json_int_t)appcore_model_num_outputs(model)));
+	if (model != NULL && appcore_model_info_json(&info, &info_len, model, detail, &err) != 0)
+		return send_internal_error(req, &err);
+	len = strlen(prefix) + info_len + 1;
+	body = malloc(len + 1);
+	if (body == NULL) {
+		appcore_free(info);
+		appcore_error_set(&err, APPCORE_ENOMEM, "out of memory");
+		return send_internal_error(req, &err);
 	}
-	return doc;
+	snprintf(body, len + 1, "%s%s}", prefix, info ? info : "null");
+	status = http_send_json(req, 200, body, len);
+	free(body);
+	appcore_free(info);
+	return status;
 }
 
 int handle_ready(struct request *req)
@@ -75,18 +75,19 @@ int handle_ready(struct request *req)
 
 	if (reason != NULL)
 		return send_not_ready(req, reason);
-	return http_send_json_doc(req, 200, NULL,
-				  json_pack("{s:s,s:o}", "status", "ready", "model",
-					    model_summary(app_model(req->app), 0)));
+	return send_with_model(req,
+			       "{\"status\":\"ready\",\"model\":", APPCORE_MODEL_INFO_IDENTITY);
 }
 
 int handle_version(struct request *req)
 {
-	return http_send_json_doc(req, 200, NULL,
-				  json_pack("{s:s,s:s,s:s,s:o}", "version", appcore_version(),
-					    "revision", appcore_build_revision(), "api",
-					    APPCORE_API_VERSION, "model",
-					    model_summary(app_model(req->app), 1)));
+	char prefix[256];
+
+	/* version and revision are ASCII by construction (VERSION, git's hex hash) */
+	snprintf(prefix, sizeof(prefix),
+		 "{\"version\":\"%s\",\"revision\":\"%s\",\"api\":\"%s\",\"model\":",
+		 appcore_version(), appcore_build_revision(), APPCORE_API_VERSION);
+	return send_with_model(req, prefix, APPCORE_MODEL_INFO_SUMMARY);
 }
 
 int handle_model(struct request *req)
@@ -99,7 +100,7 @@ int handle_model(struct request *req)
 
 	if (model == NULL)
 		return send_not_ready(req, "model is not loaded yet");
-	if (appcore_model_info_json(&body, &len, model, &err) != APPCORE_OK)
+	if (appcore_model_info_json(&body, &len, model, APPCORE_MODEL_INFO_FULL, &err) != 0)
 		return send_internal_error(req, &err);
 	status = http_send_json(req, 200, body, len);
 	appcore_free(body);
@@ -140,27 +141,12 @@ static int is_json_content_type(const char *content_type)
 	return *content_type == '\0' || *content_type == ';';
 }
 
-static int status_for_error(int code)
-{
-	switch (code) {
-	case APPCORE_EPARSE:
-		return 400;
-	case APPCORE_EREQUEST:
-	case APPCORE_ELIMIT:
-	case APPCORE_EINVAL:
-		return 422;
-	default:
-		return 500;
-	}
-}
-
 int handle_predict(struct request *req)
 {
 	struct app *app = req->app;
 	const char *content_type = http_header(req, "Content-Type");
-	appcore_predict_response response;
+	appcore_response response;
 	appcore_error err;
-	char message[300];
 	char *body = NULL;
 	size_t body_len = 0;
 	int status;
@@ -173,37 +159,34 @@ int handle_predict(struct request *req)
 		char quoted[128];
 
 		printable_copy(quoted, sizeof(quoted), content_type);
-		snprintf(message, sizeof(message),
-			 "Content-Type must be application/json, got '%s'", quoted);
 		http_skip_body(req, app->max_body_bytes);
-		return http_send_error(req, 415, NULL, "unsupported_media_type", message);
+		return http_send_error(req, NULL, APPCORE_EMEDIATYPE,
+				       "Content-Type must be application/json, got '%s'", quoted);
 	}
 	switch (http_read_body(req, app->max_body_bytes, &body, &body_len)) {
 	case BODY_OK:
 		break;
 	case BODY_TOO_LARGE:
-		snprintf(message, sizeof(message), "request body exceeds %zu bytes (server.max_body_bytes)",
-			 app->max_body_bytes);
-		return http_send_error(req, 413, NULL, "payload_too_large", message);
+		return http_send_error(req, NULL, APPCORE_ETOOLARGE,
+				       "request body exceeds %zu bytes (server.max_body_bytes)",
+				       app->max_body_bytes);
 	case BODY_INCOMPLETE:
-		return http_send_error(req, 400, NULL, "incomplete_body",
+		return http_send_error(req, NULL, APPCORE_EINCOMPLETE,
 				       "request body is shorter than its Content-Length");
 	case BODY_NO_MEMORY:
-		return http_send_error(req, 500, NULL, "out_of_memory", "out of memory");
+		return http_send_error(req, NULL, APPCORE_ENOMEM, "out of memory");
 	}
 
-	appcore_error_clear(&err);
 	if (appcore_predict_json(&response, app_model(app), body, body_len, &app->predict_options,
 				 &err) != APPCORE_OK) {
 		free(body);
-		status = status_for_error(err.code);
-		if (status == 500)
+		if (appcore_error_http_status(err.code) >= 500)
 			return send_internal_error(req, &err);
-		return http_send_appcore_error(req, status, &err);
+		return http_send_appcore_error(req, 0, NULL, &err);
 	}
 	free(body);
 	server_metrics_predicted(&app->metrics, response.rows);
 	status = http_send_json(req, 200, response.body, response.body_len);
-	appcore_predict_response_release(&response);
+	appcore_response_dispose(&response);
 	return status;
 }

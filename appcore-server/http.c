@@ -1,10 +1,10 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <civetweb.h>
-#include <jansson.h>
 
 #include "app.h"
 #include "http.h"
@@ -114,45 +114,39 @@ int http_send_json(struct request *req, int status, const char *body, size_t bod
 	return http_send(req, status, "application/json", NULL, body, body_len);
 }
 
-int http_send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc)
+int http_send_appcore_error(struct request *req, int status, const char *extra_headers,
+			    const appcore_error *err)
 {
-	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	int result;
-
-	json_decref(doc);
-	if (body == NULL) {
-		static const char out_of_memory[] =
-			"{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
-		req->must_close = 1;
-		return http_send_json(req, 500, out_of_memory, sizeof(out_of_memory) - 1);
-	}
-	result = http_send(req, status, "application/json", extra_headers, body, strlen(body));
-	free(body);
-	return result;
-}
-
-int http_send_error(struct request *req, int status, const char *extra_headers, const char *code,
-		    const char *message)
-{
-	/* messages are built by the server from printable text (see
-	 * routes.c:printable_copy), so json_pack cannot meet invalid UTF-8 */
-	return http_send_json_doc(req, status, extra_headers,
-			     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
-}
-
-int http_send_appcore_error(struct request *req, int status, const appcore_error *err)
-{
+	static const char out_of_memory[] =
+	    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
 	char *body = NULL;
 	size_t len = 0;
 	int result;
 
+	if (status == 0)
+		status = appcore_error_http_status(err->code);
 	if (appcore_error_json(&body, &len, err) != APPCORE_OK) {
 		req->must_close = 1;
-		return http_send_error(req, 500, NULL, "out_of_memory", "out of memory");
+		return http_send(req, 500, "application/json", NULL, out_of_memory,
+				 sizeof(out_of_memory) - 1);
 	}
-	result = http_send_json(req, status, body, len);
+	result = http_send(req, status, "application/json", extra_headers, body, len);
 	appcore_free(body);
 	return result;
+}
+
+int http_send_error(struct request *req, const char *extra_headers, int code, const char *format,
+		    ...)
+{
+	appcore_error err;
+	char message[APPCORE_ERROR_MESSAGE_SIZE];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(message, sizeof(message), format, ap);
+	va_end(ap);
+	appcore_error_set(&err, code, "%s", message);
+	return http_send_appcore_error(req, 0, extra_headers, &err);
 }
 
 static void answer_expect_continue(struct request *req)

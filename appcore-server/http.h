@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include <appcore.h>
-#include <jansson.h>
 
 #include "route_ids.h"
 
@@ -40,13 +39,13 @@ void request_init(struct request *req, struct mg_connection *conn, struct app *a
 int http_send(struct request *req, int status, const char *content_type,
 	      const char *extra_headers, const char *body, size_t body_len);
 int http_send_json(struct request *req, int status, const char *body, size_t body_len);
-/* Serialise doc (reference stolen; NULL counts as out of memory) and send it. */
-int http_send_json_doc(struct request *req, int status, const char *extra_headers, json_t *doc);
-/* {"error":{"code":code,"message":message}} */
-int http_send_error(struct request *req, int status, const char *extra_headers, const char *code,
-		    const char *message);
-/* appcore_error_json(err) */
-int http_send_appcore_error(struct request *req, int status, const appcore_error *err);
+/* The JSON error body of err (appcore_error_json) with the status the library assigns to its
+ * code (appcore_error_http_status), or with `status` when it is not 0. */
+int http_send_appcore_error(struct request *req, int status, const char *extra_headers,
+			    const appcore_error *err);
+/* The same for an error the server describes itself. */
+int http_send_error(struct request *req, const char *extra_headers, int code, const char *format,
+		    ...) __attribute__((format(printf, 4, 5)));
 
 enum body_result {
 	BODY_OK,

@@ -26,7 +26,6 @@
 
 #include <appcore.h>
 #include <civetweb.h>
-#include <jansson.h>
 
 #include "app.h"
 #include "options.h"
@@ -87,16 +86,16 @@ static int print_config(const appcore_config *config, const char *format)
 	return 0;
 }
 
-static appcore_logger *make_logger(const appcore_config *config)
+static appcore_logger *make_logger(const struct server_settings *settings)
 {
 	appcore_logger *log = NULL;
 	appcore_log_level level = APPCORE_LOG_INFO;
-	const char *format = appcore_config_get_string(config, "logging.format");
 	appcore_error err;
 
-	appcore_log_level_parse(&level, appcore_config_get_string(config, "logging.level"));
+	appcore_log_level_parse(&level, settings->log_level);
 	if (appcore_logger_new(&log, 2, level,
-			       format && strcmp(format, "text") == 0 ? APPCORE_LOG_TEXT : APPCORE_LOG_JSON,
+			       strcmp(settings->log_format, "text") == 0 ? APPCORE_LOG_TEXT
+									 : APPCORE_LOG_JSON,
 			       &err) != APPCORE_OK) {
 		fprintf(stderr, "appcore-server: %s\n", err.message);
 		return NULL;
@@ -119,21 +118,19 @@ static void raise_fd_limit(void)
 static struct mg_context *start_http(struct app *app, const struct server_options *options,
 				     int *port_out)
 {
-	const appcore_config *config = app->config;
+	const struct server_settings *settings = &app->settings;
 	char listening[300], threads[24], request_timeout[24], keep_alive_timeout[24];
 	struct mg_callbacks callbacks;
 	struct mg_server_port ports[4];
 	struct mg_context *ctx;
 	int count;
 
-	snprintf(listening, sizeof(listening), "%s:%lld",
-		 appcore_config_get_string(config, "server.host"),
-		 options->any_port ? 0LL : appcore_config_get_int(config, "server.port"));
-	snprintf(threads, sizeof(threads), "%lld", appcore_config_get_int(config, "server.threads"));
-	snprintf(request_timeout, sizeof(request_timeout), "%lld",
-		 appcore_config_get_int(config, "server.request_timeout_ms"));
+	snprintf(listening, sizeof(listening), "%s:%lld", settings->host,
+		 options->any_port ? 0LL : settings->port);
+	snprintf(threads, sizeof(threads), "%lld", settings->threads);
+	snprintf(request_timeout, sizeof(request_timeout), "%lld", settings->request_timeout_ms);
 	snprintf(keep_alive_timeout, sizeof(keep_alive_timeout), "%lld",
-		 appcore_config_get_int(config, "server.keep_alive_timeout_ms"));
+		 settings->keep_alive_timeout_ms);
 	/* no document_root: nothing is ever served from disk */
 	const char *civetweb_options[] = {
 		"listening_ports", listening,
@@ -160,7 +157,7 @@ static struct mg_context *start_http(struct app *app, const struct server_option
 
 static appcore_model *load_model(struct app *app)
 {
-	const char *path = appcore_config_get_string(app->config, "model.path");
+	const char *path = app->settings.model_path;
 	double started = monotonic_seconds();
 	appcore_model *model = NULL;
 	appcore_error err;
@@ -288,36 +285,43 @@ int main(int argc, char **argv)
 		appcore_config_free(app.config);
 		return exit_code;
 	}
-	app.log = make_logger(app.config);
+	if (server_settings_read(&app.settings, app.config, &err) != APPCORE_OK) {
+		fprintf(stderr, "appcore-server: %s\n", err.message);
+		goto out_config;
+	}
+	app.log = make_logger(&app.settings);
 	if (app.log == NULL)
 		goto out_config;
 
-	app.max_body_bytes = (size_t)appcore_config_get_int(app.config, "server.max_body_bytes");
-	app.access_log = appcore_config_get_bool(app.config, "logging.access_log");
-	app.metrics_enabled = appcore_config_get_bool(app.config, "metrics.enabled");
-	app.metrics_require_key = appcore_config_get_bool(app.config, "metrics.require_api_key");
+	app.max_body_bytes = app.settings.max_body_bytes;
+	app.access_log = app.settings.access_log;
+	app.metrics_enabled = app.settings.metrics_enabled;
+	app.metrics_require_key = app.settings.metrics_require_key;
 	{
-		const char *keys_file = appcore_config_get_string(app.config, "server.api_keys_file");
-		if (keys_file != NULL && keys_file[0] != '\0' &&
+		const char *keys_file = app.settings.api_keys_file;
+		if (keys_file[0] != '\0' &&
 		    auth_keys_load(&app.api_keys, keys_file, &err) != APPCORE_OK) {
 			appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
 			appcore_log(app.log, APPCORE_LOG_ERROR, "API keys not loaded", fields, 1);
 			goto out_logger;
 		}
 	}
-	appcore_config_predict_options(&app.predict_options, app.config);
+	if (appcore_predict_options_init(&app.predict_options, APPCORE_PREDICT_OPTIONS_VERSION) !=
+		APPCORE_OK ||
+	    appcore_config_predict_options(&app.predict_options, app.config, &err) != APPCORE_OK) {
+		appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+		appcore_log(app.log, APPCORE_LOG_ERROR, "prediction options not set", fields, 1);
+		goto out_logger;
+	}
 	if (app.metrics_enabled) {
-		const double *buckets = NULL;
-		size_t num_buckets = appcore_config_get_double_list(
-			app.config, "metrics.latency_buckets_seconds", &buckets);
-		if (server_metrics_init(&app.metrics, buckets, num_buckets, &err) != APPCORE_OK) {
+		if (server_metrics_init(&app.metrics, app.settings.latency_buckets,
+					app.settings.num_latency_buckets, &err) != APPCORE_OK) {
 			appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
 			appcore_log(app.log, APPCORE_LOG_ERROR, "metrics setup failed", fields, 1);
 			goto out_logger;
 		}
 	}
 
-	json_object_seed(0); /* before any worker thread exists */
 	request_id_seed();
 	raise_fd_limit();
 	sigemptyset(&stop_signals);
@@ -330,8 +334,8 @@ int main(int argc, char **argv)
 	ctx = start_http(&app, &options, &port);
 	if (ctx == NULL) {
 		appcore_log_field fields[] = {
-			APPCORE_LOG_STR("address", appcore_config_get_string(app.config, "server.host")),
-			APPCORE_LOG_INT("port", options.any_port ? 0 : appcore_config_get_int(app.config, "server.port")),
+			APPCORE_LOG_STR("address", app.settings.host),
+			APPCORE_LOG_INT("port", options.any_port ? 0 : app.settings.port),
 		};
 		appcore_log(app.log, APPCORE_LOG_ERROR, "cannot listen", fields, 2);
 		goto out_library;
@@ -340,15 +344,13 @@ int main(int argc, char **argv)
 		appcore_log_field fields[] = {
 			APPCORE_LOG_STR("version", appcore_version()),
 			APPCORE_LOG_STR("revision", appcore_build_revision()),
-			APPCORE_LOG_STR("address", appcore_config_get_string(app.config, "server.host")),
+			APPCORE_LOG_STR("address", app.settings.host),
 			APPCORE_LOG_INT("port", port),
-			APPCORE_LOG_INT("threads", appcore_config_get_int(app.config, "server.threads")),
+			APPCORE_LOG_INT("threads", app.settings.threads),
 			APPCORE_LOG_INT("max_body_bytes", (long long)app.max_body_bytes),
-			APPCORE_LOG_INT("request_timeout_ms",
-					appcore_config_get_int(app.config, "server.request_timeout_ms")),
-			APPCORE_LOG_INT("shutdown_grace_ms",
-					appcore_config_get_int(app.config, "server.shutdown_grace_ms")),
-			APPCORE_LOG_STR("model_path", appcore_config_get_string(app.config, "model.path")),
+			APPCORE_LOG_INT("request_timeout_ms", app.settings.request_timeout_ms),
+			APPCORE_LOG_INT("shutdown_grace_ms", app.settings.shutdown_grace_ms),
+			APPCORE_LOG_STR("model_path", app.settings.model_path),
 			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
 			APPCORE_LOG_BOOL("access_log", app.access_log),
 			APPCORE_LOG_INT("api_keys", (long long)app.api_keys.count),
@@ -374,8 +376,8 @@ int main(int argc, char **argv)
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "draining", fields, 2);
 	}
-	drain(&app, (double)appcore_config_get_int(app.config, "server.shutdown_grace_ms") / 1000.0);
-	stop_http(ctx, appcore_config_get_string(app.config, "server.host"), port);
+	drain(&app, (double)app.settings.shutdown_grace_ms / 1000.0);
+	stop_http(ctx, app.settings.host, port);
 	{
 		appcore_log_field fields[] = {
 			APPCORE_LOG_INT("in_flight", atomic_load(&app.in_flight)),

@@ -78,25 +78,21 @@ static int method_allowed(const struct route *route, const char *method)
 
 static int answer_unrouted(struct request *req, const struct route *route)
 {
-	char message[400];
 	char quoted[200];
+	char allow_header[64];
 
 	if (route == NULL) {
 		printable_copy(quoted, sizeof(quoted), req->info->local_uri);
-		snprintf(message, sizeof(message), "no such endpoint: %s", quoted);
 		http_skip_body(req, req->app->max_body_bytes);
-		return http_send_error(req, 404, NULL, "not_found", message);
+		return http_send_error(req, NULL, APPCORE_ENOTFOUND, "no such endpoint: %s",
+				       quoted);
 	}
-	{
-		char allow_header[64];
-
-		printable_copy(quoted, sizeof(quoted), req->info->request_method);
-		snprintf(message, sizeof(message), "method %s not allowed on %s (allowed: %s)", quoted,
-			 route->path, route->allow);
-		snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", route->allow);
-		http_skip_body(req, req->app->max_body_bytes);
-		return http_send_error(req, 405, allow_header, "method_not_allowed", message);
-	}
+	printable_copy(quoted, sizeof(quoted), req->info->request_method);
+	snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", route->allow);
+	http_skip_body(req, req->app->max_body_bytes);
+	return http_send_error(req, allow_header, APPCORE_EMETHOD,
+			       "method %s not allowed on %s (allowed: %s)", quoted, route->path,
+			       route->allow);
 }
 
 /* 0 when the request may proceed, else the status of the answer sent. */
@@ -114,12 +110,13 @@ static int check_access(struct request *req, const struct route *route)
 		return 0;
 	case AUTH_MISSING:
 		http_skip_body(req, app->max_body_bytes);
-		return http_send_error(req, 401, "WWW-Authenticate: Bearer realm=\"appcore\"\r\n",
-				       "unauthorized", "missing API key: send Authorization: Bearer <key>");
+		return http_send_error(req, "WWW-Authenticate: Bearer realm=\"appcore\"\r\n",
+				       APPCORE_EUNAUTHORIZED,
+				       "missing API key: send Authorization: Bearer <key>");
 	case AUTH_WRONG:
 	default:
 		http_skip_body(req, app->max_body_bytes);
-		return http_send_error(req, 403, NULL, "forbidden", "API key not accepted");
+		return http_send_error(req, NULL, APPCORE_EFORBIDDEN, "API key not accepted");
 	}
 }
 
@@ -191,13 +188,16 @@ int routes_framework_error(struct mg_connection *conn, int status, const char *m
 {
 	struct app *app = mg_get_user_data(mg_get_context(conn));
 	struct request req;
+	appcore_error err;
 	char text[256];
 
 	/* the request may be unparsed: answer, count as unmatched, and close */
 	request_init(&req, conn, app);
 	req.must_close = 1;
 	printable_copy(text, sizeof(text), message);
-	http_send_error(&req, status, NULL, status == 413 ? "payload_too_large" : "bad_request", text);
+	appcore_error_set(&err, status == 413 ? APPCORE_ETOOLARGE : APPCORE_EBADREQUEST, "%s",
+			  text);
+	http_send_appcore_error(&req, status, NULL, &err);
 	server_metrics_request_started(&app->metrics);
 	server_metrics_request_finished(&app->metrics, ROUTE_UNMATCHED, "other", status, 0.0);
 	access_log(&req, 0.0);

@@ -25,65 +25,64 @@ int server_metrics_init(struct server_metrics *metrics, const double *buckets, s
 	static const char *const info_labels[] = { "name", "version", "objective" };
 	static const char *const build_labels[] = { "version", "revision" };
 	static const double row_buckets[] = { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000 };
-	appcore_metric *duration = NULL;
-	appcore_metric *in_flight = NULL;
-	appcore_metric *rows = NULL;
-	appcore_metric *build_info = NULL;
-	appcore_series *build_series = NULL;
+	appcore_metrics_family *duration = NULL;
+	appcore_metrics_family *in_flight = NULL;
+	appcore_metrics_family *rows = NULL;
+	appcore_metrics_family *build_info = NULL;
+	appcore_metrics_series *build_series = NULL;
 	const char *build_values[] = { appcore_version(), appcore_build_revision() };
 	int rc;
 
 	memset(metrics, 0, sizeof(*metrics));
 	rc = appcore_metrics_new(&metrics->registry, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_counter(&metrics->requests_total, metrics->registry,
-					     "appcore_http_requests_total",
-					     "HTTP requests answered, by method, route and status.",
-					     request_labels, 3, err);
+		rc = appcore_metrics_add_counter(
+		    &metrics->requests_total, metrics->registry, "appcore_http_requests_total",
+		    "HTTP requests answered, by method, route and status.", request_labels, 3, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_histogram(&duration, metrics->registry,
-					       "appcore_http_request_duration_seconds",
-					       "Time from request headers received to response written.",
-					       route_labels, 1, buckets, num_buckets, err);
+		rc = appcore_metrics_add_histogram(
+		    &duration, metrics->registry, "appcore_http_request_duration_seconds",
+		    "Time from request headers received to response written.", route_labels, 1,
+		    buckets, num_buckets, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_counter(&metrics->errors_total, metrics->registry,
-					     "appcore_http_errors_total",
-					     "HTTP answers with status >= 400, by route and status.",
-					     error_labels, 2, err);
+		rc = appcore_metrics_add_counter(
+		    &metrics->errors_total, metrics->registry, "appcore_http_errors_total",
+		    "HTTP answers with status >= 400, by route and status.", error_labels, 2, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_gauge(&in_flight, metrics->registry,
-					   "appcore_http_requests_in_flight",
-					   "HTTP requests being handled now.", NULL, 0, err);
+		rc = appcore_metrics_add_gauge(&in_flight, metrics->registry,
+					       "appcore_http_requests_in_flight",
+					       "HTTP requests being handled now.", NULL, 0, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_counter(&metrics->predictions_total, metrics->registry,
-					     "appcore_predictions_total", "Rows predicted, by model.",
-					     model_labels, 1, err);
+		rc = appcore_metrics_add_counter(&metrics->predictions_total, metrics->registry,
+						 "appcore_predictions_total",
+						 "Rows predicted, by model.", model_labels, 1, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_histogram(&rows, metrics->registry, "appcore_prediction_rows",
-					       "Rows per prediction request.", NULL, 0, row_buckets,
-					       sizeof(row_buckets) / sizeof(row_buckets[0]), err);
+		rc = appcore_metrics_add_histogram(
+		    &rows, metrics->registry, "appcore_prediction_rows",
+		    "Rows per prediction request.", NULL, 0, row_buckets,
+		    sizeof(row_buckets) / sizeof(row_buckets[0]), err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_gauge(&metrics->model_info, metrics->registry,
-					   "appcore_model_info", "The model being served (always 1).",
-					   info_labels, 3, err);
+		rc = appcore_metrics_add_gauge(
+		    &metrics->model_info, metrics->registry, "appcore_model_info",
+		    "The model being served (always 1).", info_labels, 3, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_gauge(&build_info, metrics->registry, "appcore_build_info",
-					   "Version and git revision of this build (always 1).",
-					   build_labels, 2, err);
+		rc = appcore_metrics_add_gauge(&build_info, metrics->registry, "appcore_build_info",
+					       "Version and git revision of this build (always 1).",
+					       build_labels, 2, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metric_series(&build_series, build_info, build_values, err);
+		rc = appcore_metrics_get_series(&build_series, build_info, build_values, err);
 	if (rc == APPCORE_OK)
-		appcore_gauge_set(build_series, 1);
+		appcore_metrics_gauge_set(build_series, 1);
 	if (rc == APPCORE_OK)
-		rc = appcore_metric_series(&metrics->in_flight, in_flight, NULL, err);
+		rc = appcore_metrics_get_series(&metrics->in_flight, in_flight, NULL, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_metric_series(&metrics->prediction_rows, rows, NULL, err);
+		rc = appcore_metrics_get_series(&metrics->prediction_rows, rows, NULL, err);
 	for (int route = 0; rc == APPCORE_OK && route < ROUTE_COUNT; route++) {
 		const char *label[] = { route_label((enum route_id)route) };
-		rc = appcore_metric_series(&metrics->duration[route], duration, label, err);
+		rc = appcore_metrics_get_series(&metrics->duration[route], duration, label, err);
 	}
 	if (rc == APPCORE_OK)
-		rc = appcore_metrics_enable_process_collector(metrics->registry, err);
+		rc = appcore_metrics_add_process_collector(metrics->registry, err);
 	if (rc != APPCORE_OK)
 		server_metrics_free(metrics);
 	return rc;
@@ -101,44 +100,47 @@ int server_metrics_set_model(struct server_metrics *metrics, const appcore_model
 	const char *info[] = { appcore_model_name(model), appcore_model_version(model),
 			       appcore_model_objective(model) };
 	const char *name[] = { appcore_model_name(model) };
-	appcore_series *info_series;
+	appcore_metrics_series *info_series;
 	int rc;
 
 	if (metrics->registry == NULL)
 		return APPCORE_OK;
-	rc = appcore_metric_series(&info_series, metrics->model_info, info, err);
+	rc = appcore_metrics_get_series(&info_series, metrics->model_info, info, err);
 	if (rc != APPCORE_OK)
 		return rc;
-	appcore_gauge_set(info_series, 1);
-	return appcore_metric_series(&metrics->predictions, metrics->predictions_total, name, err);
+	appcore_metrics_gauge_set(info_series, 1);
+	return appcore_metrics_get_series(&metrics->predictions, metrics->predictions_total, name,
+					  err);
 }
 
 void server_metrics_request_started(struct server_metrics *metrics)
 {
 	if (metrics->in_flight != NULL)
-		appcore_gauge_add(metrics->in_flight, 1);
+		appcore_metrics_gauge_add(metrics->in_flight, 1);
 }
 
 void server_metrics_request_finished(struct server_metrics *metrics, enum route_id route,
 				     const char *method, int status, double seconds)
 {
 	char status_text[8];
-	appcore_series *series;
+	appcore_metrics_series *series;
 
 	if (metrics->registry == NULL)
 		return;
-	appcore_gauge_add(metrics->in_flight, -1);
-	appcore_histogram_observe(metrics->duration[route], seconds);
+	appcore_metrics_gauge_add(metrics->in_flight, -1);
+	appcore_metrics_histogram_observe(metrics->duration[route], seconds);
 	snprintf(status_text, sizeof(status_text), "%d", status);
 	{
 		const char *labels[] = { method_label(method), route_label(route), status_text };
-		if (appcore_metric_series(&series, metrics->requests_total, labels, NULL) == APPCORE_OK)
-			appcore_counter_inc(series);
+		if (appcore_metrics_get_series(&series, metrics->requests_total, labels, NULL) ==
+		    APPCORE_OK)
+			appcore_metrics_counter_inc(series);
 	}
 	if (status >= 400) {
 		const char *labels[] = { route_label(route), status_text };
-		if (appcore_metric_series(&series, metrics->errors_total, labels, NULL) == APPCORE_OK)
-			appcore_counter_inc(series);
+		if (appcore_metrics_get_series(&series, metrics->errors_total, labels, NULL) ==
+		    APPCORE_OK)
+			appcore_metrics_counter_inc(series);
 	}
 }
 
@@ -146,6 +148,6 @@ void server_metrics_predicted(struct server_metrics *metrics, size_t rows)
 {
 	if (metrics->registry == NULL || metrics->predictions == NULL)
 		return;
-	appcore_counter_add(metrics->predictions, (double)rows);
-	appcore_histogram_observe(metrics->prediction_rows, (double)rows);
+	appcore_metrics_counter_add(metrics->predictions, (double)rows);
+	appcore_metrics_histogram_observe(metrics->prediction_rows, (double)rows);
 }

@@ -11,14 +11,14 @@
 
 struct server_metrics {
 	appcore_metrics *registry;
-	appcore_metric *requests_total;    /* {method,route,status} */
-	appcore_metric *errors_total;      /* {route,status}, status >= 400 */
-	appcore_metric *predictions_total; /* {model}, rows predicted */
-	appcore_metric *model_info;        /* {name,version,objective} = 1 */
-	appcore_series *duration[ROUTE_COUNT];
-	appcore_series *in_flight;
-	appcore_series *prediction_rows;
-	appcore_series *predictions; /* the loaded model's series, NULL before load */
+	appcore_metrics_family *requests_total;    /* {method,route,status} */
+	appcore_metrics_family *errors_total;      /* {route,status}, status >= 400 */
+	appcore_metrics_family *predictions_total; /* {model}, rows predicted */
+	appcore_metrics_family *model_info;        /* {name,version,objective} = 1 */
+	appcore_metrics_series *duration[ROUTE_COUNT];
+	appcore_metrics_series *in_flight;
+	appcore_metrics_series *prediction_rows;
+	appcore_metrics_series *predictions; /* the loaded model's series, NULL before load */
 };
 
 int server_metrics_init(struct server_metrics *metrics, const double *buckets, size_t num_buckets,

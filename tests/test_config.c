@@ -12,6 +12,67 @@
 
 static char tmpdir[64];
 
+/* Typed getters that must succeed: the value, or the test fails with the library's message. */
+static const char *get_string(const appcore_config *config, const char *key)
+{
+	const char *value = NULL;
+	appcore_error err;
+
+	if (appcore_config_get_string(&value, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return value;
+}
+
+static long long get_int(const appcore_config *config, const char *key)
+{
+	long long value = 0;
+	appcore_error err;
+
+	if (appcore_config_get_int(&value, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return value;
+}
+
+static double get_double(const appcore_config *config, const char *key)
+{
+	double value = 0;
+	appcore_error err;
+
+	if (appcore_config_get_double(&value, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return value;
+}
+
+static int get_bool(const appcore_config *config, const char *key)
+{
+	int value = -1;
+	appcore_error err;
+
+	if (appcore_config_get_bool(&value, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return value;
+}
+
+static size_t get_list(const appcore_config *config, const char *key, const double **values)
+{
+	size_t count = 0;
+	appcore_error err;
+
+	if (appcore_config_get_list(values, &count, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return count;
+}
+
+static appcore_config_source get_source(const appcore_config *config, const char *key)
+{
+	appcore_config_source source = (appcore_config_source)-1;
+	appcore_error err;
+
+	if (appcore_config_get_source(&source, config, key, &err) != APPCORE_OK)
+		ck_abort_msg("%s", err.message);
+	return source;
+}
+
 static void make_tmpdir(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/appcore-config-XXXXXX");
@@ -54,8 +115,8 @@ static void expect_file_error(const char *text, int line, int column, const char
 	ck_assert_int_eq(err.line, line);
 	ck_assert_int_eq(err.column, column);
 	/* a failed file changes nothing */
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.port"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
+	ck_assert_int_eq(get_source(config, "server.port"), APPCORE_CONFIG_DEFAULT);
 	appcore_config_free(config);
 }
 
@@ -73,7 +134,7 @@ static void expect_env_error(const char *assignment, const char *message)
 	ck_assert_int_eq(appcore_config_apply_env(config, envp, &err), APPCORE_ECONFIG);
 	ck_assert_str_eq(err.message, message);
 	/* all or nothing: the valid variable before it was not applied either */
-	ck_assert_int_eq(appcore_config_get_int(config, "server.threads"), 64);
+	ck_assert_int_eq(get_int(config, "server.threads"), 64);
 	appcore_config_free(config);
 }
 
@@ -96,31 +157,29 @@ START_TEST(defaults_match_documented_schema)
 	const double *buckets = NULL;
 
 	ck_assert_int_eq(appcore_config_new(&config, &err), APPCORE_OK);
-	ck_assert_str_eq(appcore_config_get_string(config, "server.host"), "127.0.0.1");
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.threads"), 64);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.request_timeout_ms"), 10000);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.keep_alive_timeout_ms"), 5000);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.max_body_bytes"), 1048576);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.shutdown_grace_ms"), 5000);
-	ck_assert_str_eq(appcore_config_get_string(config, "server.api_keys_file"), "");
-	ck_assert_str_eq(appcore_config_get_string(config, "model.path"), "examples/models/iris.json");
-	ck_assert_str_eq(appcore_config_get_string(config, "model.name"), "iris");
-	ck_assert_str_eq(appcore_config_get_string(config, "model.version"), "1");
-	ck_assert_int_eq(appcore_config_get_int(config, "model.max_batch_rows"), 10000);
-	ck_assert_str_eq(appcore_config_get_string(config, "logging.level"), "info");
-	ck_assert_str_eq(appcore_config_get_string(config, "logging.format"), "json");
-	ck_assert_int_eq(appcore_config_get_bool(config, "logging.access_log"), 1);
-	ck_assert_int_eq(appcore_config_get_bool(config, "metrics.enabled"), 1);
-	ck_assert_int_eq(appcore_config_get_bool(config, "metrics.require_api_key"), 0);
-	ck_assert_uint_eq(appcore_config_get_double_list(config, "metrics.latency_buckets_seconds",
-							 &buckets),
-			  12);
+	ck_assert_str_eq(get_string(config, "server.host"), "127.0.0.1");
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
+	ck_assert_int_eq(get_int(config, "server.threads"), 64);
+	ck_assert_int_eq(get_int(config, "server.request_timeout_ms"), 10000);
+	ck_assert_int_eq(get_int(config, "server.keep_alive_timeout_ms"), 5000);
+	ck_assert_int_eq(get_int(config, "server.max_body_bytes"), 1048576);
+	ck_assert_int_eq(get_int(config, "server.shutdown_grace_ms"), 5000);
+	ck_assert_str_eq(get_string(config, "server.api_keys_file"), "");
+	ck_assert_str_eq(get_string(config, "model.path"), "examples/models/iris.json");
+	ck_assert_str_eq(get_string(config, "model.name"), "iris");
+	ck_assert_str_eq(get_string(config, "model.version"), "1");
+	ck_assert_int_eq(get_int(config, "model.max_batch_rows"), 10000);
+	ck_assert_str_eq(get_string(config, "logging.level"), "info");
+	ck_assert_str_eq(get_string(config, "logging.format"), "json");
+	ck_assert_int_eq(get_bool(config, "logging.access_log"), 1);
+	ck_assert_int_eq(get_bool(config, "metrics.enabled"), 1);
+	ck_assert_int_eq(get_bool(config, "metrics.require_api_key"), 0);
+	ck_assert_uint_eq(get_list(config, "metrics.latency_buckets_seconds", &buckets), 12);
 	ck_assert_double_eq(buckets[0], 0.0001);
 	ck_assert_double_eq(buckets[1], 0.00025);
 	ck_assert_double_eq(buckets[11], 1.0);
-	ck_assert_int_eq(appcore_config_get_source(config, "model.path"), APPCORE_CONFIG_DEFAULT);
-	ck_assert_double_eq(appcore_config_get_double(config, "server.port"), 8000.0);
+	ck_assert_int_eq(get_source(config, "model.path"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_double_eq(get_double(config, "server.port"), 8000.0);
 	appcore_config_free(config);
 	appcore_config_free(NULL);
 }
@@ -129,18 +188,53 @@ END_TEST
 START_TEST(getters_reject_unknown_keys_and_wrong_types)
 {
 	appcore_config *config = NULL;
-	const double *values = (const double *)1;
+	const char *text = "unchanged";
+	long long number = 42;
+	double real = 4.5;
+	int flag = 7;
+	const double *values = NULL;
+	size_t count = 3;
+	appcore_config_source source = APPCORE_CONFIG_FLAG;
+	appcore_error err;
 
 	ck_assert_int_eq(appcore_config_new(&config, NULL), APPCORE_OK);
-	ck_assert_ptr_null(appcore_config_get_string(config, "server.prot"));
-	ck_assert_ptr_null(appcore_config_get_string(config, "server.port"));
-	ck_assert_int_eq(appcore_config_get_int(config, "server.host"), 0);
-	ck_assert_int_eq(appcore_config_get_int(config, "nope"), 0);
-	ck_assert(isnan(appcore_config_get_double(config, "server.host")));
-	ck_assert_int_eq(appcore_config_get_bool(config, "server.port"), -1);
-	ck_assert_uint_eq(appcore_config_get_double_list(config, "server.port", &values), 0);
+	/* a misspelled key fails loudly, with a suggestion, and leaves the out-parameter alone */
+	ck_assert_int_eq(appcore_config_get_string(&text, config, "server.prot", &err),
+			 APPCORE_ENOTFOUND);
+	ck_assert_str_eq(err.message, "server.prot: no such key (did you mean server.port?)");
+	ck_assert_str_eq(text, "unchanged");
+	ck_assert_int_eq(appcore_config_get_int(&number, config, "nope", &err), APPCORE_ENOTFOUND);
+	ck_assert_str_eq(err.message, "nope: no such key");
+	ck_assert_int_eq(number, 42);
+	ck_assert_int_eq(appcore_config_get_source(&source, config, "nope", &err),
+			 APPCORE_ENOTFOUND);
+	ck_assert_int_eq(source, APPCORE_CONFIG_FLAG);
+	/* the wrong type is a different error */
+	ck_assert_int_eq(appcore_config_get_string(&text, config, "server.port", &err),
+			 APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "server.port is an integer, not a string");
+	ck_assert_int_eq(appcore_config_get_int(&number, config, "server.host", &err),
+			 APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "server.host is a string, not an integer");
+	ck_assert_int_eq(appcore_config_get_double(&real, config, "server.host", &err),
+			 APPCORE_EINVAL);
+	ck_assert_double_eq(real, 4.5);
+	ck_assert_int_eq(appcore_config_get_bool(&flag, config, "server.port", &err),
+			 APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "server.port is an integer, not a boolean");
+	ck_assert_int_eq(flag, 7);
+	ck_assert_int_eq(appcore_config_get_list(&values, &count, config, "server.port", &err),
+			 APPCORE_EINVAL);
 	ck_assert_ptr_null(values);
-	ck_assert_int_eq(appcore_config_get_source(config, "nope"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_uint_eq(count, 3);
+	/* NULL arguments */
+	ck_assert_int_eq(appcore_config_get_int(NULL, config, "server.port", &err), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_config_get_int(&number, NULL, "server.port", &err),
+			 APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_config_get_int(&number, config, NULL, NULL), APPCORE_EINVAL);
+	ck_assert_int_eq(
+	    appcore_config_get_list(&values, NULL, config, "metrics.latency_buckets_seconds", &err),
+	    APPCORE_EINVAL);
 	ck_assert_str_eq(appcore_config_source_name(APPCORE_CONFIG_ENV), "env");
 	ck_assert_str_eq(appcore_config_source_name((appcore_config_source)42), "unknown");
 	appcore_config_free(config);
@@ -157,18 +251,16 @@ START_TEST(repository_config_yaml_loads_and_resolves_model_path)
 	ck_assert_int_eq(appcore_config_new(&config, &err), APPCORE_OK);
 	if (appcore_config_load_file(config, path, &err) != APPCORE_OK)
 		ck_abort_msg("%s", err.message);
-	ck_assert_str_eq(appcore_config_get_string(config, "model.path"),
+	ck_assert_str_eq(get_string(config, "model.path"),
 			 TEST_SOURCE_DIR "/configs/../examples/models/iris.json");
-	ck_assert_int_eq(access(appcore_config_get_string(config, "model.path"), R_OK), 0);
-	ck_assert_int_eq(appcore_config_get_source(config, "model.path"), APPCORE_CONFIG_FILE);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.port"), APPCORE_CONFIG_FILE);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
-	ck_assert_str_eq(appcore_config_get_string(config, "model.version"), "1");
-	ck_assert_str_eq(appcore_config_get_string(config, "server.api_keys_file"), "");
-	ck_assert_int_eq(appcore_config_get_bool(config, "metrics.require_api_key"), 0);
-	ck_assert_uint_eq(appcore_config_get_double_list(config, "metrics.latency_buckets_seconds",
-							 &buckets),
-			  12);
+	ck_assert_int_eq(access(get_string(config, "model.path"), R_OK), 0);
+	ck_assert_int_eq(get_source(config, "model.path"), APPCORE_CONFIG_FILE);
+	ck_assert_int_eq(get_source(config, "server.port"), APPCORE_CONFIG_FILE);
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
+	ck_assert_str_eq(get_string(config, "model.version"), "1");
+	ck_assert_str_eq(get_string(config, "server.api_keys_file"), "");
+	ck_assert_int_eq(get_bool(config, "metrics.require_api_key"), 0);
+	ck_assert_uint_eq(get_list(config, "metrics.latency_buckets_seconds", &buckets), 12);
 	appcore_config_free(config);
 }
 END_TEST
@@ -189,22 +281,20 @@ START_TEST(file_values_override_defaults_and_only_those)
 	ck_assert_int_eq(appcore_config_new(&config, &err), APPCORE_OK);
 	if (appcore_config_load_file(config, path, &err) != APPCORE_OK)
 		ck_abort_msg("%s", err.message);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 9001);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.port"), APPCORE_CONFIG_FILE);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.threads"), 64);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.threads"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_int_eq(get_int(config, "server.port"), 9001);
+	ck_assert_int_eq(get_source(config, "server.port"), APPCORE_CONFIG_FILE);
+	ck_assert_int_eq(get_int(config, "server.threads"), 64);
+	ck_assert_int_eq(get_source(config, "server.threads"), APPCORE_CONFIG_DEFAULT);
 	/* relative paths resolve against the file's directory, absolute ones stay */
 	char expected[300];
 	snprintf(expected, sizeof(expected), "%s/keys.txt", tmpdir);
-	ck_assert_str_eq(appcore_config_get_string(config, "server.api_keys_file"), expected);
-	ck_assert_str_eq(appcore_config_get_string(config, "model.path"), "/abs/model.json");
-	ck_assert_str_eq(appcore_config_get_string(config, "model.version"), "2");
-	ck_assert_int_eq(appcore_config_get_bool(config, "logging.access_log"), 0);
-	ck_assert_str_eq(appcore_config_get_string(config, "logging.level"), "debug");
-	ck_assert_int_eq(appcore_config_get_bool(config, "metrics.require_api_key"), 1);
-	ck_assert_uint_eq(appcore_config_get_double_list(config, "metrics.latency_buckets_seconds",
-							 &buckets),
-			  3);
+	ck_assert_str_eq(get_string(config, "server.api_keys_file"), expected);
+	ck_assert_str_eq(get_string(config, "model.path"), "/abs/model.json");
+	ck_assert_str_eq(get_string(config, "model.version"), "2");
+	ck_assert_int_eq(get_bool(config, "logging.access_log"), 0);
+	ck_assert_str_eq(get_string(config, "logging.level"), "debug");
+	ck_assert_int_eq(get_bool(config, "metrics.require_api_key"), 1);
+	ck_assert_uint_eq(get_list(config, "metrics.latency_buckets_seconds", &buckets), 3);
 	ck_assert_double_eq(buckets[0], 0.5);
 	ck_assert_double_eq(buckets[2], 2.5);
 	appcore_config_free(config);
@@ -215,7 +305,7 @@ START_TEST(file_values_override_defaults_and_only_those)
 	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_OK);
 	write_file(path, sizeof(path), "section.yaml", "# nothing\nmodel:\n");
 	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_source(config, "model.path"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_int_eq(get_source(config, "model.path"), APPCORE_CONFIG_DEFAULT);
 	appcore_config_free(config);
 	remove_tmpdir();
 }
@@ -273,8 +363,8 @@ START_TEST(file_errors_point_at_line_and_column)
 			  "server.max_body_bytes: must be at least 1, got -1");
 	expect_file_error("server:\n  shutdown_grace_ms: -5\n", 2, 22,
 			  "server.shutdown_grace_ms: must be between 0 and 2147483647, got -5");
-	expect_file_error("model:\n  max_batch_rows: 0\n", 2, 19,
-			  "model.max_batch_rows: must be between 1 and 2147483647, got 0");
+	expect_file_error("model:\n  max_batch_rows: -1\n", 2, 19,
+			  "model.max_batch_rows: must be between 0 and 2147483647, got -1");
 	expect_file_error("metrics:\n  latency_buckets_seconds: [0.1, 1, 0.5]\n", 2, 3,
 			  "metrics.latency_buckets_seconds: must be strictly ascending, got 0.5 after 1");
 	expect_file_error("metrics:\n  latency_buckets_seconds: [0.1, 0.1]\n", 2, 3,
@@ -307,7 +397,7 @@ START_TEST(file_errors_point_at_line_and_column)
 	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_ECONFIG);
 	snprintf(expected, sizeof(expected), "%s: only one YAML document is allowed", path);
 	ck_assert_str_eq(err.message, expected);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
 
 	/* a file that cannot be read */
 	ck_assert_int_eq(appcore_config_load_file(config, "/nonexistent/appcore.yaml", &err),
@@ -330,7 +420,7 @@ START_TEST(file_errors_point_at_line_and_column)
 	ck_assert_int_eq(appcore_config_load_file(config, path, &err), APPCORE_ECONFIG);
 	snprintf(expected, sizeof(expected), "%s: larger than 1048576 bytes", path);
 	ck_assert_str_eq(err.message, expected);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
 	appcore_config_free(config);
 	remove_tmpdir();
 }
@@ -359,29 +449,27 @@ START_TEST(environment_overrides_file)
 	ck_assert_int_eq(appcore_config_set(config, "server.port", "7000", APPCORE_CONFIG_FILE, &err),
 			 APPCORE_OK);
 	ck_assert_msg(appcore_config_apply_env(config, envp, &err) == APPCORE_OK, "%s", err.message);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 9000);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.port"), APPCORE_CONFIG_ENV);
-	ck_assert_str_eq(appcore_config_get_string(config, "server.host"), "0.0.0.0");
+	ck_assert_int_eq(get_int(config, "server.port"), 9000);
+	ck_assert_int_eq(get_source(config, "server.port"), APPCORE_CONFIG_ENV);
+	ck_assert_str_eq(get_string(config, "server.host"), "0.0.0.0");
 	/* environment paths are relative to the working directory, unchanged */
-	ck_assert_str_eq(appcore_config_get_string(config, "model.path"), "relative/model.json");
-	ck_assert_int_eq(appcore_config_get_bool(config, "logging.access_log"), 0);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.request_timeout_ms"), 250);
-	ck_assert_uint_eq(appcore_config_get_double_list(config, "metrics.latency_buckets_seconds",
-							 &buckets),
-			  3);
+	ck_assert_str_eq(get_string(config, "model.path"), "relative/model.json");
+	ck_assert_int_eq(get_bool(config, "logging.access_log"), 0);
+	ck_assert_int_eq(get_int(config, "server.request_timeout_ms"), 250);
+	ck_assert_uint_eq(get_list(config, "metrics.latency_buckets_seconds", &buckets), 3);
 	ck_assert_double_eq(buckets[0], 0.01);
 	ck_assert_double_eq(buckets[2], 1.0);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.threads"), APPCORE_CONFIG_DEFAULT);
+	ck_assert_int_eq(get_source(config, "server.threads"), APPCORE_CONFIG_DEFAULT);
 
 	/* flags win over everything */
 	ck_assert_int_eq(appcore_config_set(config, "server.port", "9100", APPCORE_CONFIG_FLAG, &err),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 9100);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.port"), APPCORE_CONFIG_FLAG);
+	ck_assert_int_eq(get_int(config, "server.port"), 9100);
+	ck_assert_int_eq(get_source(config, "server.port"), APPCORE_CONFIG_FLAG);
 	/* --port 0 asks the kernel for a port; only a flag may say so */
 	ck_assert_int_eq(appcore_config_set(config, "server.port", "0", APPCORE_CONFIG_FLAG, &err),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 0);
+	ck_assert_int_eq(get_int(config, "server.port"), 0);
 	appcore_config_free(config);
 }
 END_TEST
@@ -437,7 +525,7 @@ START_TEST(set_validates_like_the_file)
 	ck_assert_int_eq(appcore_config_set(config, "server.threads", "x", APPCORE_CONFIG_FLAG, &err),
 			 APPCORE_ECONFIG);
 	/* a rejected value leaves the previous one */
-	ck_assert_int_eq(appcore_config_get_int(config, "server.threads"), 8);
+	ck_assert_int_eq(get_int(config, "server.threads"), 8);
 	ck_assert_int_eq(appcore_config_set(config, NULL, "1", APPCORE_CONFIG_FLAG, &err),
 			 APPCORE_EINVAL);
 	ck_assert_int_eq(appcore_config_set(config, "server.port", "1", (appcore_config_source)9, &err),
@@ -457,21 +545,21 @@ START_TEST(load_uses_path_then_appcore_config_then_env)
 	unsetenv("APPCORE_CONFIG");
 	setenv("APPCORE_SERVER_THREADS", "5", 1);
 	ck_assert_int_eq(appcore_config_load(&config, path, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 1111);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.threads"), 5);
-	ck_assert_int_eq(appcore_config_get_source(config, "server.threads"), APPCORE_CONFIG_ENV);
+	ck_assert_int_eq(get_int(config, "server.port"), 1111);
+	ck_assert_int_eq(get_int(config, "server.threads"), 5);
+	ck_assert_int_eq(get_source(config, "server.threads"), APPCORE_CONFIG_ENV);
 	appcore_config_free(config);
 
 	/* no path: APPCORE_CONFIG names the file */
 	setenv("APPCORE_CONFIG", path, 1);
 	ck_assert_int_eq(appcore_config_load(&config, NULL, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 1111);
+	ck_assert_int_eq(get_int(config, "server.port"), 1111);
 	appcore_config_free(config);
 
 	/* neither: defaults and environment */
 	setenv("APPCORE_CONFIG", "", 1);
 	ck_assert_int_eq(appcore_config_load(&config, NULL, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_config_get_int(config, "server.port"), 8000);
+	ck_assert_int_eq(get_int(config, "server.port"), 8000);
 	appcore_config_free(config);
 
 	setenv("APPCORE_SERVER_THREADS", "many", 1);
@@ -500,31 +588,32 @@ START_TEST(render_yaml_and_json_with_sources)
 	ck_assert_int_eq(appcore_config_set(config, "server.threads", "2", APPCORE_CONFIG_FLAG, &err), 0);
 	ck_assert_int_eq(appcore_config_render(&text, &len, config, APPCORE_CONFIG_YAML, &err), 0);
 	ck_assert_uint_eq(len, strlen(text));
-	ck_assert_str_eq(text,
-		"# appcore effective configuration; after each value, its source\n"
-		"# (default, file, env or flag)\n"
-		"server:\n"
-		"  host: \"127.0.0.1\"                   # default\n"
-		"  port: 9000                          # env\n"
-		"  threads: 2                          # flag\n"
-		"  request_timeout_ms: 10000           # default\n"
-		"  keep_alive_timeout_ms: 5000         # default\n"
-		"  max_body_bytes: 1048576             # default\n"
-		"  shutdown_grace_ms: 5000             # default\n"
-		"  api_keys_file: \"\"                   # default\n"
-		"model:\n"
-		"  path: \"examples/models/iris.json\"   # default\n"
-		"  name: \"a \\\"quoted\\\"\\tname\"          # file\n"
-		"  version: \"1\"                        # default\n"
-		"  max_batch_rows: 10000               # default\n"
-		"logging:\n"
-		"  level: \"info\"                       # default\n"
-		"  format: \"json\"                      # default\n"
-		"  access_log: true                    # default\n"
-		"metrics:\n"
-		"  enabled: true                       # default\n"
-		"  require_api_key: false              # default\n"
-		"  latency_buckets_seconds: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n");
+	ck_assert_str_eq(text, "# appcore effective configuration; after each value, its source\n"
+			       "# (default, file, env or flag)\n"
+			       "server:\n"
+			       "  host: \"127.0.0.1\"                   # default\n"
+			       "  port: 9000                          # env\n"
+			       "  threads: 2                          # flag\n"
+			       "  request_timeout_ms: 10000           # default\n"
+			       "  keep_alive_timeout_ms: 5000         # default\n"
+			       "  max_body_bytes: 1048576             # default\n"
+			       "  shutdown_grace_ms: 5000             # default\n"
+			       "  api_keys_file: \"\"                   # default\n"
+			       "model:\n"
+			       "  path: \"examples/models/iris.json\"   # default\n"
+			       "  name: \"a \\\"quoted\\\"\\tname\"          # file\n"
+			       "  version: \"1\"                        # default\n"
+			       "  max_batch_rows: 10000               # default\n"
+			       "  use_best_iteration: false           # default\n"
+			       "logging:\n"
+			       "  level: \"info\"                       # default\n"
+			       "  format: \"json\"                      # default\n"
+			       "  access_log: true                    # default\n"
+			       "metrics:\n"
+			       "  enabled: true                       # default\n"
+			       "  require_api_key: false              # default\n"
+			       "  latency_buckets_seconds: [0.0001, 0.00025, 0.0005, 0.001, "
+			       "0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n");
 
 	/* the YAML reads back to the same values */
 	make_tmpdir();
@@ -532,9 +621,9 @@ START_TEST(render_yaml_and_json_with_sources)
 	appcore_free(text);
 	ck_assert_int_eq(appcore_config_new(&again, &err), APPCORE_OK);
 	ck_assert_msg(appcore_config_load_file(again, path, &err) == APPCORE_OK, "%s", err.message);
-	ck_assert_str_eq(appcore_config_get_string(again, "model.name"), "a \"quoted\"\tname");
-	ck_assert_int_eq(appcore_config_get_int(again, "server.port"), 9000);
-	ck_assert_int_eq(appcore_config_get_int(again, "server.threads"), 2);
+	ck_assert_str_eq(get_string(again, "model.name"), "a \"quoted\"\tname");
+	ck_assert_int_eq(get_int(again, "server.port"), 9000);
+	ck_assert_int_eq(get_int(again, "server.threads"), 2);
 	appcore_config_free(again);
 	remove_tmpdir();
 

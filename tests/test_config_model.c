@@ -77,18 +77,52 @@ END_TEST
 START_TEST(predict_options_follow_the_configuration)
 {
 	appcore_config *config = config_from(NULL);
-	appcore_predict_options options;
+	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
+	appcore_predict_options unversioned;
 	appcore_error err = { 0 };
 
-	appcore_config_predict_options(&options, config);
+	options.output = APPCORE_OUTPUT_MARGIN;
+	ck_assert_int_eq(appcore_config_predict_options(&options, config, &err), APPCORE_OK);
 	ck_assert_uint_eq(options.max_batch_rows, 10000);
-	ck_assert_int_eq(options.default_output, APPCORE_OUTPUT_VALUE);
+	/* fields the configuration does not name are left alone */
+	ck_assert_int_eq(options.output, APPCORE_OUTPUT_MARGIN);
 	ck_assert_int_eq(appcore_config_set(config, "model.max_batch_rows", "5", APPCORE_CONFIG_FLAG,
 					    &err),
 			 APPCORE_OK);
-	appcore_config_predict_options(&options, config);
+	ck_assert_int_eq(appcore_config_predict_options(&options, config, &err), APPCORE_OK);
 	ck_assert_uint_eq(options.max_batch_rows, 5);
-	appcore_config_predict_options(NULL, config);
+	/* 0 is "no limit", in the configuration as in C */
+	ck_assert_int_eq(
+	    appcore_config_set(config, "model.max_batch_rows", "0", APPCORE_CONFIG_FLAG, &err),
+	    APPCORE_OK);
+	ck_assert_int_eq(appcore_config_predict_options(&options, config, &err), APPCORE_OK);
+	ck_assert_uint_eq(options.max_batch_rows, 0);
+	ck_assert_int_eq(appcore_config_predict_options(NULL, config, &err), APPCORE_EINVAL);
+	memset(&unversioned, 0, sizeof(unversioned));
+	ck_assert_int_eq(appcore_config_predict_options(&unversioned, config, &err),
+			 APPCORE_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "appcore_predict_options: unknown version 0 (this library knows 1..1)");
+	appcore_config_free(config);
+}
+END_TEST
+
+START_TEST(use_best_iteration_is_applied)
+{
+	appcore_config *config = config_from(NULL);
+	appcore_model *model = NULL;
+	appcore_error err = { 0 };
+	size_t best = 0;
+
+	/* xgb.train recorded best_iteration 9 of 10 rounds: the setting loads and keeps them all */
+	ck_assert_int_eq(appcore_config_set(config, "model.use_best_iteration", "true",
+					    APPCORE_CONFIG_FLAG, &err),
+			 APPCORE_OK);
+	ck_assert_int_eq(appcore_config_load_model(&model, config, FIXTURE, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_model_best_iteration(&best, model), APPCORE_OK);
+	ck_assert_uint_eq(best, 9);
+	ck_assert_uint_eq(appcore_model_num_iterations(model), 10);
+	appcore_model_unref(model);
 	appcore_config_free(config);
 }
 END_TEST
@@ -102,6 +136,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, default_identity_is_the_models_own);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, predict_options_follow_the_configuration);
+	tcase_add_test(tc, use_best_iteration_is_applied);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -32,7 +32,7 @@ END_TEST
 START_TEST(codes_are_ok_zero_and_distinct_negatives)
 {
 	static const int codes[] = {
-#define X_CODE(name, value, machine, text) APPCORE_##name,
+#define X_CODE(name, value, machine, status, text) APPCORE_##name,
 		APPCORE_ERROR_LIST(X_CODE)
 #undef X_CODE
 	};
@@ -44,6 +44,71 @@ START_TEST(codes_are_ok_zero_and_distinct_negatives)
 		for (size_t j = 0; j < i; j++)
 			ck_assert_int_ne(codes[i], codes[j]);
 	}
+}
+END_TEST
+
+START_TEST(http_status_of_every_code)
+{
+	/* the table every shell answers with (README and docs/protocol.md list it) */
+	static const struct {
+		int code;
+		int status;
+		const char *name;
+	} table[] = {
+		{ APPCORE_OK, 200, "ok" },
+		{ APPCORE_EINVAL, 422, "invalid_argument" },
+		{ APPCORE_ENOMEM, 500, "out_of_memory" },
+		{ APPCORE_EIO, 500, "io_error" },
+		{ APPCORE_EPARSE, 400, "parse_error" },
+		{ APPCORE_EREQUEST, 422, "invalid_request" },
+		{ APPCORE_ECONFIG, 500, "invalid_config" },
+		{ APPCORE_EMODEL, 500, "invalid_model" },
+		{ APPCORE_EUNSUPPORTED, 400, "unsupported" },
+		{ APPCORE_ELIMIT, 422, "limit_exceeded" },
+		{ APPCORE_EEXISTS, 409, "already_exists" },
+		{ APPCORE_ENOTFOUND, 404, "not_found" },
+		{ APPCORE_EINTERNAL, 500, "internal_error" },
+		{ APPCORE_EBADREQUEST, 400, "bad_request" },
+		{ APPCORE_EINCOMPLETE, 400, "incomplete_body" },
+		{ APPCORE_EUNAUTHORIZED, 401, "unauthorized" },
+		{ APPCORE_EFORBIDDEN, 403, "forbidden" },
+		{ APPCORE_EMETHOD, 405, "method_not_allowed" },
+		{ APPCORE_ETIMEOUT, 408, "request_timeout" },
+		{ APPCORE_ECONFLICT, 409, "conflict" },
+		{ APPCORE_ETOOLARGE, 413, "payload_too_large" },
+		{ APPCORE_EMEDIATYPE, 415, "unsupported_media_type" },
+		{ APPCORE_EUNAVAILABLE, 503, "not_ready" },
+	};
+	static const int listed[] = {
+#define X_CODE(name, value, machine, status, text) APPCORE_##name,
+		APPCORE_ERROR_LIST(X_CODE)
+#undef X_CODE
+	};
+
+	ck_assert_uint_eq(sizeof(table) / sizeof(table[0]), sizeof(listed) / sizeof(listed[0]));
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		ck_assert_int_eq(appcore_error_http_status(table[i].code), table[i].status);
+		ck_assert_str_eq(appcore_error_name(table[i].code), table[i].name);
+	}
+	ck_assert_int_eq(appcore_error_http_status(-999), 500);
+}
+END_TEST
+
+START_TEST(public_set_formats_and_clears_the_rest)
+{
+	appcore_error err;
+
+	memset(&err, 0x55, sizeof(err));
+	ck_assert_int_eq(appcore_error_set(&err, APPCORE_EMETHOD, "method %s not allowed", "PUT"),
+			 APPCORE_EMETHOD);
+	ck_assert_int_eq(err.code, APPCORE_EMETHOD);
+	ck_assert_int_eq(err.line, 0);
+	ck_assert_int_eq(err.column, 0);
+	ck_assert_int_eq(err.reserved_int, 0);
+	for (size_t i = 0; i < sizeof(err.reserved) / sizeof(err.reserved[0]); i++)
+		ck_assert_ptr_null(err.reserved[i]);
+	ck_assert_str_eq(err.message, "method PUT not allowed");
+	ck_assert_int_eq(appcore_error_set(NULL, APPCORE_EIO, "ignored"), APPCORE_EIO);
 }
 END_TEST
 
@@ -123,6 +188,8 @@ Suite *test_suite(void)
 	tcase_add_test(tc, strerror_names_every_code);
 	tcase_add_test(tc, error_names_are_stable_machine_strings);
 	tcase_add_test(tc, codes_are_ok_zero_and_distinct_negatives);
+	tcase_add_test(tc, http_status_of_every_code);
+	tcase_add_test(tc, public_set_formats_and_clears_the_rest);
 	tcase_add_test(tc, set_fills_code_message_and_returns_code);
 	tcase_add_test(tc, set_accepts_null_and_truncates);
 	tcase_add_test(tc, error_json_renders_code_message_and_position);

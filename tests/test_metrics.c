@@ -22,56 +22,57 @@ static const double duration_buckets[] = { 0.005, 0.01, 0.1, 1 };
 static appcore_metrics *sample_registry(void)
 {
 	appcore_metrics *metrics = NULL;
-	appcore_metric *requests, *duration, *in_flight, *info;
-	appcore_series *s;
+	appcore_metrics_family *requests, *duration, *in_flight, *info;
+	appcore_metrics_series *s;
 	appcore_error err = { 0 };
 
 	ck_assert_int_eq(appcore_metrics_new(&metrics, &err), APPCORE_OK);
 	/* registered out of order: rendering sorts */
-	ck_assert_int_eq(appcore_metrics_gauge(&in_flight, metrics, "appcore_http_requests_in_flight",
-					       "Requests being served.", NULL, 0, &err),
+	ck_assert_int_eq(appcore_metrics_add_gauge(&in_flight, metrics,
+						   "appcore_http_requests_in_flight",
+						   "Requests being served.", NULL, 0, &err),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_counter(&requests, metrics, "appcore_http_requests_total",
-						 "HTTP requests by method, route and status.",
-						 request_labels, 3, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(
+			     &requests, metrics, "appcore_http_requests_total",
+			     "HTTP requests by method, route and status.", request_labels, 3, &err),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_histogram(&duration, metrics,
-						   "appcore_http_request_duration_seconds",
-						   "Request latency in seconds.", route_label, 1,
-						   duration_buckets, 4, &err),
+	ck_assert_int_eq(appcore_metrics_add_histogram(&duration, metrics,
+						       "appcore_http_request_duration_seconds",
+						       "Request latency in seconds.", route_label,
+						       1, duration_buckets, 4, &err),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_gauge(&info, metrics, "appcore_model_info",
-					       "The loaded model; the value is always 1.",
-					       info_labels, 3, &err),
+	ck_assert_int_eq(appcore_metrics_add_gauge(&info, metrics, "appcore_model_info",
+						   "The loaded model; the value is always 1.",
+						   info_labels, 3, &err),
 			 APPCORE_OK);
 
 	const char *post_ok[] = { "POST", "/predict", "200" };
 	const char *post_bad[] = { "POST", "/predict", "422" };
 	const char *get_health[] = { "GET", "/health", "200" };
-	ck_assert_int_eq(appcore_metric_series(&s, requests, post_ok, &err), APPCORE_OK);
-	appcore_counter_inc(s);
-	appcore_counter_add(s, 2);
-	ck_assert_int_eq(appcore_metric_series(&s, requests, post_bad, &err), APPCORE_OK);
-	appcore_counter_add(s, 2);
-	ck_assert_int_eq(appcore_metric_series(&s, requests, get_health, &err), APPCORE_OK);
-	appcore_counter_inc(s);
-	appcore_counter_add(s, -5); /* ignored: counters never go down */
+	ck_assert_int_eq(appcore_metrics_get_series(&s, requests, post_ok, &err), APPCORE_OK);
+	appcore_metrics_counter_inc(s);
+	appcore_metrics_counter_add(s, 2);
+	ck_assert_int_eq(appcore_metrics_get_series(&s, requests, post_bad, &err), APPCORE_OK);
+	appcore_metrics_counter_add(s, 2);
+	ck_assert_int_eq(appcore_metrics_get_series(&s, requests, get_health, &err), APPCORE_OK);
+	appcore_metrics_counter_inc(s);
+	appcore_metrics_counter_add(s, -5); /* ignored: counters never go down */
 
 	const char *predict[] = { "/predict" };
-	ck_assert_int_eq(appcore_metric_series(&s, duration, predict, &err), APPCORE_OK);
-	appcore_histogram_observe(s, 0.003);
-	appcore_histogram_observe(s, 0.007);
-	appcore_histogram_observe(s, 0.5);
-	appcore_histogram_observe(s, 2.0);
-	appcore_histogram_observe(s, NAN); /* ignored */
+	ck_assert_int_eq(appcore_metrics_get_series(&s, duration, predict, &err), APPCORE_OK);
+	appcore_metrics_histogram_observe(s, 0.003);
+	appcore_metrics_histogram_observe(s, 0.007);
+	appcore_metrics_histogram_observe(s, 0.5);
+	appcore_metrics_histogram_observe(s, 2.0);
+	appcore_metrics_histogram_observe(s, NAN); /* ignored */
 
-	ck_assert_int_eq(appcore_metric_series(&s, in_flight, NULL, &err), APPCORE_OK);
-	appcore_gauge_set(s, 5);
-	appcore_gauge_add(s, -3);
+	ck_assert_int_eq(appcore_metrics_get_series(&s, in_flight, NULL, &err), APPCORE_OK);
+	appcore_metrics_gauge_set(s, 5);
+	appcore_metrics_gauge_add(s, -3);
 
 	const char *model[] = { "iris \"v\\1\"\nx", "1", "multi:softprob" };
-	ck_assert_int_eq(appcore_metric_series(&s, info, model, &err), APPCORE_OK);
-	appcore_gauge_set(s, 1);
+	ck_assert_int_eq(appcore_metrics_get_series(&s, info, model, &err), APPCORE_OK);
+	appcore_metrics_gauge_set(s, 1);
 	return metrics;
 }
 
@@ -155,8 +156,8 @@ END_TEST
 START_TEST(registration_errors)
 {
 	appcore_metrics *metrics = NULL;
-	appcore_metric *m = NULL;
-	appcore_series *s = NULL;
+	appcore_metrics_family *m = NULL;
+	appcore_metrics_series *s = NULL;
 	appcore_error err = { 0 };
 	const char *const le[] = { "le" };
 	const char *const dup[] = { "a", "a" };
@@ -166,44 +167,49 @@ START_TEST(registration_errors)
 	const double inf[] = { 1, INFINITY };
 
 	ck_assert_int_eq(appcore_metrics_new(&metrics, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "x_total", "h", NULL, 0, &err), 0);
-	ck_assert_int_eq(appcore_metrics_gauge(&m, metrics, "x_total", "h", NULL, 0, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "x_total", "h", NULL, 0, &err),
+			 0);
+	ck_assert_int_eq(appcore_metrics_add_gauge(&m, metrics, "x_total", "h", NULL, 0, &err),
 			 APPCORE_EEXISTS);
 	ck_assert_str_eq(err.message, "x_total: metric already registered");
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "1x", "h", NULL, 0, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "1x", "h", NULL, 0, &err),
 			 APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "invalid metric name '1x'");
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "a-b", "h", NULL, 0, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "a-b", "h", NULL, 0, &err),
 			 APPCORE_EINVAL);
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "", "h", NULL, 0, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "", "h", NULL, 0, &err),
 			 APPCORE_EINVAL);
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "ns:ok_total", "h", NULL, 0, &err),
-			 APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "y", "h", bad, 1, &err),
+	ck_assert_int_eq(
+	    appcore_metrics_add_counter(&m, metrics, "ns:ok_total", "h", NULL, 0, &err),
+	    APPCORE_OK);
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "y", "h", bad, 1, &err),
 			 APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "y: invalid label name 'bad-label'");
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "y", "h", reserved, 1, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "y", "h", reserved, 1, &err),
 			 APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "y: invalid label name '__x'");
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "y", "h", dup, 2, &err),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "y", "h", dup, 2, &err),
 			 APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "y: duplicate label name 'a'");
-	ck_assert_int_eq(appcore_metrics_histogram(&m, metrics, "h", "h", le, 1, unsorted + 1, 1,
-						   &err),
-			 APPCORE_EINVAL);
+	ck_assert_int_eq(
+	    appcore_metrics_add_histogram(&m, metrics, "h", "h", le, 1, unsorted + 1, 1, &err),
+	    APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "h: label name 'le' is reserved for histogram buckets");
-	ck_assert_int_eq(appcore_metrics_histogram(&m, metrics, "h", "h", NULL, 0, unsorted, 2, &err),
-			 APPCORE_EINVAL);
+	ck_assert_int_eq(
+	    appcore_metrics_add_histogram(&m, metrics, "h", "h", NULL, 0, unsorted, 2, &err),
+	    APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "h: bucket bounds must be strictly ascending");
-	ck_assert_int_eq(appcore_metrics_histogram(&m, metrics, "h", "h", NULL, 0, inf, 2, &err),
-			 APPCORE_EINVAL);
+	ck_assert_int_eq(
+	    appcore_metrics_add_histogram(&m, metrics, "h", "h", NULL, 0, inf, 2, &err),
+	    APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "h: bucket bounds must be finite");
-	ck_assert_int_eq(appcore_metrics_histogram(&m, metrics, "h", "h", NULL, 0, NULL, 0, &err),
-			 APPCORE_EINVAL);
+	ck_assert_int_eq(
+	    appcore_metrics_add_histogram(&m, metrics, "h", "h", NULL, 0, NULL, 0, &err),
+	    APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "h: a histogram needs 1 to 64 buckets");
 	/* 'le' is an ordinary label outside histograms */
-	ck_assert_int_eq(appcore_metrics_gauge(&m, metrics, "g", "h", le, 1, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_metric_series(&s, m, NULL, &err), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_metrics_add_gauge(&m, metrics, "g", "h", le, 1, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_metrics_get_series(&s, m, NULL, &err), APPCORE_EINVAL);
 	ck_assert_str_eq(err.message, "g: needs 1 label values");
 	appcore_metrics_free(metrics);
 }
@@ -212,7 +218,7 @@ END_TEST
 START_TEST(empty_and_unlabelled_families)
 {
 	appcore_metrics *metrics = NULL;
-	appcore_metric *m = NULL;
+	appcore_metrics_family *m = NULL;
 	char *text = NULL;
 	const double one[] = { 1 };
 
@@ -220,12 +226,12 @@ START_TEST(empty_and_unlabelled_families)
 	ck_assert_int_eq(appcore_metrics_render(&text, NULL, metrics, NULL), APPCORE_OK);
 	ck_assert_str_eq(text, "");
 	appcore_free(text);
-	ck_assert_int_eq(appcore_metrics_counter(&m, metrics, "b_total", "multi\nline \\ help",
-						 route_label, 1, NULL),
+	ck_assert_int_eq(appcore_metrics_add_counter(&m, metrics, "b_total", "multi\nline \\ help",
+						     route_label, 1, NULL),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_histogram(&m, metrics, "a_seconds", "h", NULL, 0, one, 1,
-						   NULL),
-			 APPCORE_OK);
+	ck_assert_int_eq(
+	    appcore_metrics_add_histogram(&m, metrics, "a_seconds", "h", NULL, 0, one, 1, NULL),
+	    APPCORE_OK);
 	ck_assert_int_eq(appcore_metrics_render(&text, NULL, metrics, NULL), APPCORE_OK);
 	ck_assert_str_eq(text, "# HELP a_seconds h\n"
 			       "# TYPE a_seconds histogram\n"
@@ -244,9 +250,9 @@ END_TEST
 #define ITERATIONS 100000
 
 struct worker {
-	appcore_metric *counter;
-	appcore_metric *histogram;
-	appcore_series *gauge;
+	appcore_metrics_family *counter;
+	appcore_metrics_family *histogram;
+	appcore_metrics_series *gauge;
 	int index;
 };
 
@@ -254,17 +260,17 @@ static void *hammer(void *arg)
 {
 	struct worker *w = arg;
 	const char *even[] = { w->index % 2 ? "odd" : "even" };
-	appcore_series *c = NULL, *h = NULL;
+	appcore_metrics_series *c = NULL, *h = NULL;
 
 	for (int i = 0; i < ITERATIONS; i++) {
 		/* look the series up every time: creation races with lookups */
-		if (appcore_metric_series(&c, w->counter, even, NULL) != APPCORE_OK ||
-		    appcore_metric_series(&h, w->histogram, even, NULL) != APPCORE_OK)
+		if (appcore_metrics_get_series(&c, w->counter, even, NULL) != APPCORE_OK ||
+		    appcore_metrics_get_series(&h, w->histogram, even, NULL) != APPCORE_OK)
 			return (void *)1;
-		appcore_counter_inc(c);
-		appcore_histogram_observe(h, (i % 4) * 0.5); /* 0, 0.5, 1, 1.5 */
-		appcore_gauge_add(w->gauge, 1);
-		appcore_gauge_add(w->gauge, -1);
+		appcore_metrics_counter_inc(c);
+		appcore_metrics_histogram_observe(h, (i % 4) * 0.5); /* 0, 0.5, 1, 1.5 */
+		appcore_metrics_gauge_add(w->gauge, 1);
+		appcore_metrics_gauge_add(w->gauge, -1);
 	}
 	return NULL;
 }
@@ -286,19 +292,21 @@ START_TEST(concurrent_updates_sum_exactly)
 	appcore_metrics *metrics = NULL;
 	struct worker workers[THREADS];
 	pthread_t threads[THREADS];
-	appcore_metric *counter, *histogram, *gauge;
-	appcore_series *gauge_series;
+	appcore_metrics_family *counter, *histogram, *gauge;
+	appcore_metrics_series *gauge_series;
 	const char *const parity[] = { "parity" };
 	const double buckets[] = { 0.5, 1 };
 	char *text = NULL;
 
 	ck_assert_int_eq(appcore_metrics_new(&metrics, NULL), APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_counter(&counter, metrics, "ops_total", "h", parity, 1, NULL), 0);
-	ck_assert_int_eq(appcore_metrics_histogram(&histogram, metrics, "lat", "h", parity, 1,
-						   buckets, 2, NULL),
+	ck_assert_int_eq(
+	    appcore_metrics_add_counter(&counter, metrics, "ops_total", "h", parity, 1, NULL), 0);
+	ck_assert_int_eq(appcore_metrics_add_histogram(&histogram, metrics, "lat", "h", parity, 1,
+						       buckets, 2, NULL),
 			 0);
-	ck_assert_int_eq(appcore_metrics_gauge(&gauge, metrics, "level", "h", NULL, 0, NULL), 0);
-	ck_assert_int_eq(appcore_metric_series(&gauge_series, gauge, NULL, NULL), 0);
+	ck_assert_int_eq(appcore_metrics_add_gauge(&gauge, metrics, "level", "h", NULL, 0, NULL),
+			 0);
+	ck_assert_int_eq(appcore_metrics_get_series(&gauge_series, gauge, NULL, NULL), 0);
 	for (int i = 0; i < THREADS; i++) {
 		workers[i] = (struct worker){ counter, histogram, gauge_series, i };
 		ck_assert_int_eq(pthread_create(&threads[i], NULL, hammer, &workers[i]), 0);
@@ -335,8 +343,8 @@ START_TEST(process_collector_reports_this_process)
 	struct timespec now;
 
 	ck_assert_int_eq(appcore_metrics_new(&metrics, NULL), APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_enable_process_collector(metrics, &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_metrics_enable_process_collector(metrics, &err), APPCORE_EEXISTS);
+	ck_assert_int_eq(appcore_metrics_add_process_collector(metrics, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_metrics_add_process_collector(metrics, &err), APPCORE_EEXISTS);
 	ck_assert_str_eq(err.message, "process_cpu_seconds_total: metric already registered");
 	ck_assert_int_eq(appcore_metrics_render(&text, NULL, metrics, NULL), APPCORE_OK);
 	ck_assert_ptr_nonnull(strstr(text, "# TYPE process_cpu_seconds_total counter\n"));
@@ -374,7 +382,7 @@ static char *sample_with_process(void)
 	appcore_metrics *metrics = sample_registry();
 	char *text = NULL;
 
-	ck_assert_int_eq(appcore_metrics_enable_process_collector(metrics, NULL), APPCORE_OK);
+	ck_assert_int_eq(appcore_metrics_add_process_collector(metrics, NULL), APPCORE_OK);
 	ck_assert_int_eq(appcore_metrics_render(&text, NULL, metrics, NULL), APPCORE_OK);
 	appcore_metrics_free(metrics);
 	return text;

@@ -10,6 +10,16 @@
 #include "appcore.h"
 #include "check_main.h"
 
+/* appcore_predict() with an output kind, as most tests want it. */
+static int predict_kind(const appcore_model *model, const float *rows, size_t n,
+			appcore_output_kind kind, float *out, appcore_error *err)
+{
+	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
+
+	options.output = kind;
+	return appcore_predict(out, model, rows, n, &options, err);
+}
+
 #define FIXTURES TEST_SOURCE_DIR "/tests/fixtures/models/"
 
 static appcore_model *load_fixture(const char *name)
@@ -19,8 +29,8 @@ static appcore_model *load_fixture(const char *name)
 	appcore_model *model = NULL;
 
 	snprintf(path, sizeof(path), FIXTURES "%s.json", name);
-	ck_assert_msg(appcore_model_load_file(&model, path, &err) == APPCORE_OK, "%s: %s", name,
-		      err.message);
+	ck_assert_msg(appcore_model_load_file(&model, path, NULL, &err) == APPCORE_OK, "%s: %s",
+		      name, err.message);
 	return model;
 }
 
@@ -89,8 +99,9 @@ static void compare_with_xgboost(const char *model_name, const char *cases_name)
 		expected = json_object_get(cases, kind == 0 ? "value" : "margin");
 		ck_assert_uint_eq(json_array_size(expected), n * width);
 		out = malloc(n * width * sizeof(float));
-		ck_assert_int_eq(appcore_model_predict(model, input, n, (appcore_output_kind)kind, out,
-						       &err), APPCORE_OK);
+		ck_assert_int_eq(
+		    predict_kind(model, input, n, (appcore_output_kind)kind, out, &err),
+		    APPCORE_OK);
 		for (size_t i = 0; i < n * width; i++) {
 			char what[96];
 
@@ -103,8 +114,8 @@ static void compare_with_xgboost(const char *model_name, const char *cases_name)
 			float single[16];
 
 			ck_assert_uint_le(width, 16);
-			ck_assert_int_eq(appcore_model_predict(model, input + r * nf, 1,
-							       (appcore_output_kind)kind, single, &err),
+			ck_assert_int_eq(predict_kind(model, input + r * nf, 1,
+						      (appcore_output_kind)kind, single, &err),
 					 APPCORE_OK);
 			ck_assert_mem_eq(single, out + r * width, width * sizeof(float));
 		}
@@ -148,8 +159,8 @@ static const char good_model[] =
 	"\"5E-1\",\"num_class\":\"0\",\"num_feature\":\"2\",\"num_target\":\"1\"},\"objective\":"
 	"{\"name\":\"reg:squarederror\"}},\"version\":[1,7,4]}";
 
-static int load_variant(appcore_model **model, const char *old, const char *new_text,
-			appcore_error *err)
+static int load_variant_with(appcore_model **model, const char *old, const char *new_text,
+			     const appcore_model_load_options *options, appcore_error *err)
 {
 	char text[sizeof(good_model) + 256];
 	const char *at = strstr(good_model, old);
@@ -159,10 +170,16 @@ static int load_variant(appcore_model **model, const char *old, const char *new_
 	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good_model), good_model, new_text,
 		 at + strlen(old));
 	*model = NULL;
-	rc = appcore_model_load_buffer(model, text, strlen(text), err);
+	rc = appcore_model_load_buffer(model, text, strlen(text), options, err);
 	if (rc != APPCORE_OK)
 		ck_assert_ptr_null(*model);
 	return rc;
+}
+
+static int load_variant(appcore_model **model, const char *old, const char *new_text,
+			appcore_error *err)
+{
+	return load_variant_with(model, old, new_text, NULL, err);
 }
 
 START_TEST(test_good_model_predicts)
@@ -173,8 +190,7 @@ START_TEST(test_good_model_predicts)
 	float out[3];
 
 	ck_assert_int_eq(load_variant(&model, "", "", &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_model_predict(model, rows, 3, APPCORE_OUTPUT_VALUE, out, &err),
-			 APPCORE_OK);
+	ck_assert_int_eq(predict_kind(model, rows, 3, APPCORE_OUTPUT_VALUE, out, &err), APPCORE_OK);
 	/* x < split goes left; equal goes right; missing follows default_left */
 	ck_assert_float_eq(out[0], 0.5f - 1.0f);
 	ck_assert_float_eq(out[1], 0.5f + 2.0f);
@@ -321,7 +337,8 @@ START_TEST(test_gblinear_weights_checked)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), NULL, &err),
+			 APPCORE_EMODEL);
 	ck_assert_str_eq(err.message, "learner.gradient_booster.model.weights: 4 entries, expected "
 				      "(num_feature + 1) * 1 = 3");
 }
@@ -332,16 +349,17 @@ START_TEST(test_not_json)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_int_eq(appcore_model_load_buffer(&model, good_model, 40, &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, good_model, 40, NULL, &err),
+			 APPCORE_EMODEL);
 	ck_assert_ptr_null(model);
 	ck_assert_int_eq(err.line, 1);
 	ck_assert_int_eq(err.column, 40);
 	ck_assert_str_eq(err.message, "not valid JSON at line 1, column 40: premature end of input "
 				      "near '\"feature_'");
-	ck_assert_int_eq(appcore_model_load_buffer(&model, "[1]", 3, &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, "[1]", 3, NULL, &err), APPCORE_EMODEL);
 	ck_assert_str_eq(err.message, "expected a JSON object at the top, got array");
-	ck_assert_int_eq(appcore_model_load_buffer(&model, "", 0, &err), APPCORE_EMODEL);
-	ck_assert_int_eq(appcore_model_load_buffer(&model, "{\"learner\":{}} x", 16, &err),
+	ck_assert_int_eq(appcore_model_load_buffer(&model, "", 0, NULL, &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, "{\"learner\":{}} x", 16, NULL, &err),
 			 APPCORE_EMODEL);
 	ck_assert_str_eq(err.message, "not valid JSON at line 1, column 16: end of file expected "
 				      "near 'x'");
@@ -356,7 +374,7 @@ START_TEST(test_deep_nesting_refused_before_parsing)
 
 	/* 65 levels: refused before Jansson recurses into it */
 	memset(text, '[', 65);
-	ck_assert_int_eq(appcore_model_load_buffer(&model, text, 65, &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, 65, NULL, &err), APPCORE_EMODEL);
 	ck_assert_ptr_null(model);
 	ck_assert_int_eq(err.line, 1);
 	ck_assert_int_eq(err.column, 65);
@@ -367,7 +385,8 @@ START_TEST(test_deep_nesting_refused_before_parsing)
 	memset(text + 9, '[', 63);
 	memset(text + 72, ']', 63);
 	memcpy(text + 135, "}", 2);
-	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), &err), APPCORE_EMODEL);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), NULL, &err),
+			 APPCORE_EMODEL);
 	ck_assert_str_eq(err.message, "model.learner: missing");
 }
 END_TEST
@@ -378,14 +397,10 @@ START_TEST(test_ubjson_rejected)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_int_eq(appcore_model_load_buffer(&model, ubj, sizeof(ubj) - 1, &err),
+	ck_assert_int_eq(appcore_model_load_buffer(&model, ubj, sizeof(ubj) - 1, NULL, &err),
 			 APPCORE_EUNSUPPORTED);
 	ck_assert_str_eq(err.message, "this looks like a UBJSON model; appcore reads XGBoost JSON: "
 				      "save it with booster.save_model(\"model.json\")");
-	ck_assert_int_eq(appcore_model_load_file(&model, "/nonexistent/model.ubj", &err),
-			 APPCORE_EUNSUPPORTED);
-	ck_assert_str_eq(err.message, "/nonexistent/model.ubj: UBJSON models are not supported; save "
-				      "the model as JSON with booster.save_model(\"model.json\")");
 }
 END_TEST
 
@@ -394,10 +409,10 @@ START_TEST(test_missing_file)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_int_eq(appcore_model_load_file(&model, "/nonexistent/model.json", &err),
+	ck_assert_int_eq(appcore_model_load_file(&model, "/nonexistent/model.json", NULL, &err),
 			 APPCORE_EIO);
 	ck_assert_str_eq(err.message, "/nonexistent/model.json: cannot open: No such file or directory");
-	ck_assert_int_eq(appcore_model_load_file(&model, FIXTURES "make_fixtures.py", &err),
+	ck_assert_int_eq(appcore_model_load_file(&model, FIXTURES "make_fixtures.py", NULL, &err),
 			 APPCORE_EMODEL);
 	ck_assert_str_eq(err.message, FIXTURES "make_fixtures.py: not valid JSON at line 1, column 1: "
 					      "'[' or '{' expected near '#'");
@@ -413,7 +428,7 @@ START_TEST(test_truncated_models_fail_cleanly)
 	for (size_t cut = 0; cut < len; cut += 13) {
 		appcore_model *model = NULL;
 		appcore_error err = { 0 };
-		int rc = appcore_model_load_buffer(&model, text, cut, &err);
+		int rc = appcore_model_load_buffer(&model, text, cut, NULL, &err);
 
 		ck_assert_msg(rc == APPCORE_EMODEL, "cut at %zu: %s", cut, err.message);
 		ck_assert_ptr_null(model);
@@ -444,13 +459,14 @@ START_TEST(test_mutated_models_never_crash)
 			else if (copy[at] == ',')
 				copy[at] = '-';
 		}
-		if (appcore_model_load_buffer(&model, copy, len, NULL) == APPCORE_OK) {
+		if (appcore_model_load_buffer(&model, copy, len, NULL, NULL) == APPCORE_OK) {
 			/* a mutation may change num_feature: size the buffers from the model */
 			float *row = calloc(appcore_model_num_features(model), sizeof(float));
 			float *out = calloc(appcore_model_num_outputs(model), sizeof(float));
 
-			ck_assert_int_eq(appcore_model_predict(model, row, 1, APPCORE_OUTPUT_VALUE, out,
-							       NULL), APPCORE_OK);
+			ck_assert_int_eq(
+			    predict_kind(model, row, 1, APPCORE_OUTPUT_VALUE, out, NULL),
+			    APPCORE_OK);
 			free(row);
 			free(out);
 			appcore_model_unref(model);
@@ -464,8 +480,12 @@ END_TEST
 START_TEST(test_metadata)
 {
 	appcore_model *model = load_fixture("binary_missing");
+	appcore_model_load_options options = APPCORE_MODEL_LOAD_OPTIONS_INIT;
 	appcore_error err = { 0 };
+	size_t index = 0;
 
+	options.name = "cancer";
+	options.model_version = "2024-06";
 	ck_assert_str_eq(appcore_model_name(model), "binary_missing");
 	ck_assert_str_eq(appcore_model_version(model), "");
 	ck_assert_uint_eq(appcore_model_num_features(model), 30);
@@ -478,14 +498,52 @@ START_TEST(test_metadata)
 	ck_assert_str_eq(appcore_model_booster(model), "gbtree");
 	ck_assert_uint_eq(appcore_model_num_trees(model), 15);
 	ck_assert_str_eq(appcore_model_xgboost_version(model), "1.7.4");
-	ck_assert_int_eq(appcore_model_set_identity(model, "cancer", "2024-06", &err), APPCORE_OK);
+	ck_assert_uint_eq(appcore_model_num_iterations(model), 15);
+	ck_assert_int_eq(appcore_model_feature_index(&index, model, "worst_fractal_dimension"),
+			 APPCORE_OK);
+	ck_assert_uint_eq(index, 29);
+	ck_assert_int_eq(appcore_model_feature_index(&index, model, "mean_radius"), APPCORE_OK);
+	ck_assert_uint_eq(index, 0);
+	ck_assert_int_eq(appcore_model_feature_index(&index, model, "mean radius"),
+			 APPCORE_ENOTFOUND);
+	ck_assert_uint_eq(index, 0);
+	ck_assert_int_eq(appcore_model_feature_index(NULL, model, "mean_radius"), APPCORE_EINVAL);
+	/* xgb.train records the last round of its evaluation as best_iteration */
+	ck_assert_int_eq(appcore_model_best_iteration(&index, model), APPCORE_OK);
+	ck_assert_uint_eq(index, 14);
+	appcore_model_unref(model);
+
+	/* the identity is fixed at load, from the options */
+	ck_assert_int_eq(
+	    appcore_model_load_file(&model, FIXTURES "binary_missing.json", &options, &err),
+	    APPCORE_OK);
 	ck_assert_str_eq(appcore_model_name(model), "cancer");
 	ck_assert_str_eq(appcore_model_version(model), "2024-06");
-	ck_assert_int_eq(appcore_model_set_identity(model, "", "1", &err), APPCORE_EINVAL);
-	ck_assert_int_eq(appcore_model_set_identity(model, "bad\xff", "1", &err), APPCORE_EINVAL);
-	ck_assert_str_eq(err.message, "model name and version must be UTF-8 text");
-	ck_assert_str_eq(appcore_model_name(model), "cancer");
 	appcore_model_unref(model);
+	options.name = "";
+	ck_assert_int_eq(
+	    appcore_model_load_file(&model, FIXTURES "binary_missing.json", &options, &err),
+	    APPCORE_EINVAL);
+	ck_assert_ptr_null(model);
+	ck_assert_str_eq(err.message, "appcore_model_load_options: empty name");
+	options.name = "bad\xff";
+	ck_assert_int_eq(
+	    appcore_model_load_file(&model, FIXTURES "binary_missing.json", &options, &err),
+	    APPCORE_EINVAL);
+	ck_assert_str_eq(err.message,
+			 FIXTURES "binary_missing.json: model name and version must be "
+				  "UTF-8 text");
+	options.name = "cancer";
+	options.version = 2;
+	ck_assert_int_eq(
+	    appcore_model_load_file(&model, FIXTURES "binary_missing.json", &options, &err),
+	    APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "appcore_model_load_options: unknown version 2 (this library "
+				      "knows 1..1)");
+	ck_assert_int_eq(appcore_model_load_options_init(&options, 2), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_model_load_options_init(&options, 1), APPCORE_OK);
+	ck_assert_ptr_null(options.name);
+	ck_assert_int_eq(options.use_best_iteration, 0);
 
 	model = load_fixture("categorical");
 	ck_assert_str_eq(appcore_model_feature_type(model, 1), "c");
@@ -507,23 +565,131 @@ END_TEST
 
 START_TEST(test_info_json)
 {
+	appcore_model_load_options options = APPCORE_MODEL_LOAD_OPTIONS_INIT;
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 	char *text = NULL;
 	size_t len = 0;
 
-	ck_assert_int_eq(load_variant(&model, "\"feature_names\":[]",
-				      "\"feature_names\":[\"a\",\"b\\u00e9\"]", &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_model_set_identity(model, "demo", "3", &err), APPCORE_OK);
-	ck_assert_int_eq(appcore_model_info_json(&text, &len, model, &err), APPCORE_OK);
-	ck_assert_str_eq(text, "{\"name\":\"demo\",\"version\":\"3\",\"xgboost_version\":\"1.7.4\","
-			       "\"booster\":\"gbtree\",\"objective\":\"reg:squarederror\","
-			       "\"num_features\":2,\"num_outputs\":1,\"num_class\":0,\"num_trees\":1,"
-			       "\"num_parallel_tree\":1,\"base_score\":[0.5],\"feature_names\":[\"a\","
-			       "\"b\\u00E9\"],\"feature_types\":null}");
+	options.name = "demo";
+	options.model_version = "3";
+	ck_assert_int_eq(load_variant_with(&model, "\"feature_names\":[]",
+					   "\"feature_names\":[\"a\",\"b\\u00e9\"]", &options,
+					   &err),
+			 APPCORE_OK);
+	ck_assert_int_eq(appcore_model_info_json(&text, &len, model, APPCORE_MODEL_INFO_FULL, &err),
+			 APPCORE_OK);
+	ck_assert_str_eq(text,
+			 "{\"name\":\"demo\",\"version\":\"3\",\"xgboost_version\":\"1.7.4\","
+			 "\"booster\":\"gbtree\",\"objective\":\"reg:squarederror\","
+			 "\"num_features\":2,\"num_outputs\":1,\"num_class\":0,\"num_trees\":1,"
+			 "\"num_parallel_tree\":1,\"num_iterations\":1,\"best_iteration\":null,"
+			 "\"base_score\":[0.5],\"feature_names\":[\"a\",\"b\\u00E9\"],"
+			 "\"feature_types\":null}");
 	ck_assert_uint_eq(len, strlen(text));
 	appcore_free(text);
+	ck_assert_int_eq(
+	    appcore_model_info_json(&text, &len, model, APPCORE_MODEL_INFO_SUMMARY, &err),
+	    APPCORE_OK);
+	ck_assert_str_eq(text, "{\"name\":\"demo\",\"version\":\"3\",\"objective\":"
+			       "\"reg:squarederror\",\"num_features\":2,\"num_outputs\":1}");
+	appcore_free(text);
+	ck_assert_int_eq(
+	    appcore_model_info_json(&text, NULL, model, APPCORE_MODEL_INFO_IDENTITY, &err),
+	    APPCORE_OK);
+	ck_assert_str_eq(text, "{\"name\":\"demo\",\"version\":\"3\"}");
+	appcore_free(text);
+	ck_assert_int_eq(appcore_model_info_json(&text, NULL, model, (appcore_model_info)9, &err),
+			 APPCORE_EINVAL);
+	ck_assert_ptr_null(text);
 	appcore_model_unref(model);
+}
+END_TEST
+
+/* src with its first `old` replaced by `new_text`, into out. */
+static void substitute(char *out, size_t size, const char *src, const char *old,
+		       const char *new_text)
+{
+	const char *at = strstr(src, old);
+
+	ck_assert_msg(at != NULL, "template lacks %s", old);
+	snprintf(out, size, "%.*s%s%s", (int)(at - src), src, new_text, at + strlen(old));
+}
+
+START_TEST(test_best_iteration)
+{
+	/* good_model with a first round added: a leaf of 10 before its one tree */
+	static const char two_rounds[] =
+	    "\"tree_info\":[0,0],\"trees\":[{\"left_children\":[-1],\"right_children\":[-1],"
+	    "\"split_indices\":[0],\"split_conditions\":[10.0],\"default_left\":[0]},{";
+	appcore_model_load_options options = APPCORE_MODEL_LOAD_OPTIONS_INIT;
+	appcore_predict_options predict = APPCORE_PREDICT_OPTIONS_INIT;
+	appcore_model *model = NULL;
+	appcore_error err = { 0 };
+	const float row[2] = { 0.0f, 1.0f };
+	char text[sizeof(good_model) + 512], stopped[sizeof(text) + 64];
+	float out[1] = { 0 };
+	size_t best = 9;
+
+	substitute(text, sizeof(text), good_model, "\"tree_info\":[0],\"trees\":[{", two_rounds);
+	ck_assert_int_eq(appcore_model_load_buffer(&model, text, strlen(text), NULL, &err),
+			 APPCORE_OK);
+	ck_assert_uint_eq(appcore_model_num_iterations(model), 2);
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, NULL, &err), APPCORE_OK);
+	/* base 0.5 + round 0 (10) + round 1 (x1 = 1 >= 0.5 goes right: 2) */
+	ck_assert_float_eq(out[0], 12.5f);
+	predict.iteration_end = 1;
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, &predict, &err), APPCORE_OK);
+	ck_assert_float_eq(out[0], 10.5f);
+	predict.iteration_begin = 1;
+	predict.iteration_end = 2;
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, &predict, &err), APPCORE_OK);
+	ck_assert_float_eq(out[0], 2.5f);
+	predict.iteration_end = 3;
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, &predict, &err), APPCORE_EREQUEST);
+	ck_assert_str_eq(err.message,
+			 "iteration_range [1, 3) is not within the model's 2 iterations");
+	predict.iteration_end = 1;
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, &predict, &err), APPCORE_EREQUEST);
+	ck_assert_str_eq(err.message,
+			 "iteration_range [1, 1) is not within the model's 2 iterations");
+	ck_assert_int_eq(appcore_model_best_iteration(&best, model), APPCORE_ENOTFOUND);
+	ck_assert_uint_eq(best, 9);
+	appcore_model_unref(model);
+
+	/* early stopping chose round 0: every round by default, as Booster.predict() ... */
+	substitute(stopped, sizeof(stopped), text, "{\"learner\":{",
+		   "{\"learner\":{\"attributes\":{\"best_iteration\":\"0\"},");
+	ck_assert_int_eq(appcore_model_load_buffer(&model, stopped, strlen(stopped), NULL, &err),
+			 APPCORE_OK);
+	ck_assert_int_eq(appcore_model_best_iteration(&best, model), APPCORE_OK);
+	ck_assert_uint_eq(best, 0);
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, NULL, &err), APPCORE_OK);
+	ck_assert_float_eq(out[0], 12.5f);
+	appcore_model_unref(model);
+	/* ... and [0, best_iteration + 1) when asked to, as the scikit-learn wrapper */
+	options.use_best_iteration = 1;
+	ck_assert_int_eq(
+	    appcore_model_load_buffer(&model, stopped, strlen(stopped), &options, &err),
+	    APPCORE_OK);
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, NULL, &err), APPCORE_OK);
+	ck_assert_float_eq(out[0], 10.5f);
+	/* a caller's own range still wins */
+	predict.iteration_begin = 0;
+	predict.iteration_end = 2;
+	ck_assert_int_eq(appcore_predict(out, model, row, 1, &predict, &err), APPCORE_OK);
+	ck_assert_float_eq(out[0], 12.5f);
+	appcore_model_unref(model);
+
+	/* a best_iteration beyond the trees is refused when it would be used */
+	substitute(stopped, sizeof(stopped), text, "{\"learner\":{",
+		   "{\"learner\":{\"attributes\":{\"best_iteration\":\"2\"},");
+	ck_assert_int_eq(
+	    appcore_model_load_buffer(&model, stopped, strlen(stopped), &options, &err),
+	    APPCORE_EMODEL);
+	ck_assert_str_eq(err.message,
+			 "learner.attributes.best_iteration: 2 is beyond the model's 2 "
+			 "iterations");
 }
 END_TEST
 
@@ -543,18 +709,31 @@ END_TEST
 START_TEST(test_predict_arguments)
 {
 	appcore_model *model = load_fixture("binary_logistic");
+	appcore_predict_options options;
 	appcore_error err = { 0 };
 	float out[1];
 
-	ck_assert_int_eq(appcore_model_predict(model, NULL, 0, APPCORE_OUTPUT_VALUE, out, &err),
+	ck_assert_int_eq(appcore_predict(out, model, NULL, 0, NULL, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_predict(out, model, NULL, 1, NULL, &err), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_predict(out, NULL, out, 1, NULL, &err), APPCORE_EINVAL);
+	ck_assert_int_eq(appcore_predict(NULL, model, out, 1, NULL, &err), APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "appcore_predict: NULL argument");
+	ck_assert_int_eq(predict_kind(model, out, 1, (appcore_output_kind)7, out, &err),
+			 APPCORE_EINVAL);
+	ck_assert_str_eq(err.message, "appcore_predict_options: unknown output kind 7");
+	/* options from a newer header, or never initialised, are refused */
+	ck_assert_int_eq(
+	    appcore_predict_options_init(&options, APPCORE_PREDICT_OPTIONS_VERSION + 1),
+	    APPCORE_EINVAL);
+	memset(&options, 0, sizeof(options));
+	ck_assert_int_eq(appcore_predict(out, model, out, 1, &options, &err), APPCORE_EINVAL);
+	ck_assert_str_eq(err.message,
+			 "appcore_predict_options: unknown version 0 (this library knows 1..1)");
+	ck_assert_int_eq(appcore_predict_options_init(&options, APPCORE_PREDICT_OPTIONS_VERSION),
 			 APPCORE_OK);
-	ck_assert_int_eq(appcore_model_predict(model, NULL, 1, APPCORE_OUTPUT_VALUE, out, &err),
-			 APPCORE_EINVAL);
-	ck_assert_int_eq(appcore_model_predict(NULL, out, 1, APPCORE_OUTPUT_VALUE, out, &err),
-			 APPCORE_EINVAL);
-	ck_assert_int_eq(appcore_model_predict(model, out, 1, (appcore_output_kind)7, out, &err),
-			 APPCORE_EINVAL);
-	ck_assert_str_eq(err.message, "appcore_model_predict: unknown output kind 7");
+	ck_assert_int_eq(options.output, APPCORE_OUTPUT_VALUE);
+	ck_assert_uint_eq(options.max_batch_rows, APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS);
+	ck_assert_int_eq(appcore_predict_options_init(NULL, 1), APPCORE_EINVAL);
 	appcore_model_unref(model);
 }
 END_TEST
@@ -583,6 +762,7 @@ Suite *test_suite(void)
 	tc = tcase_create("api");
 	tcase_add_test(tc, test_metadata);
 	tcase_add_test(tc, test_info_json);
+	tcase_add_test(tc, test_best_iteration);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_predict_arguments);
 	suite_add_tcase(s, tc);

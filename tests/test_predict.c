@@ -9,6 +9,16 @@
 #include "appcore.h"
 #include "check_main.h"
 
+/* appcore_predict() with an output kind, as most tests want it. */
+static int predict_kind(const appcore_model *model, const float *rows, size_t n,
+			appcore_output_kind kind, float *out, appcore_error *err)
+{
+	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
+
+	options.output = kind;
+	return appcore_predict(out, model, rows, n, &options, err);
+}
+
 #define IRIS TEST_SOURCE_DIR "/examples/models/iris.json"
 #define FIXTURES TEST_SOURCE_DIR "/tests/fixtures/models/"
 
@@ -25,7 +35,8 @@ static appcore_model *load(const char *path)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_msg(appcore_model_load_file(&model, path, &err) == APPCORE_OK, "%s", err.message);
+	ck_assert_msg(appcore_model_load_file(&model, path, NULL, &err) == APPCORE_OK, "%s",
+		      err.message);
 	return model;
 }
 
@@ -34,8 +45,9 @@ static appcore_model *load_small(void)
 	appcore_model *model = NULL;
 	appcore_error err = { 0 };
 
-	ck_assert_int_eq(appcore_model_load_buffer(&model, small_model, strlen(small_model), &err),
-			 APPCORE_OK);
+	ck_assert_int_eq(
+	    appcore_model_load_buffer(&model, small_model, strlen(small_model), NULL, &err),
+	    APPCORE_OK);
 	return model;
 }
 
@@ -43,7 +55,7 @@ static appcore_model *load_small(void)
 static char *answer(const appcore_model *model, const char *body,
 		    const appcore_predict_options *options)
 {
-	appcore_predict_response response;
+	appcore_response response;
 	appcore_error err = { 0 };
 
 	ck_assert_msg(appcore_predict_json(&response, model, body, strlen(body), options, &err) ==
@@ -63,7 +75,7 @@ static void assert_answer(const appcore_model *model, const char *body, const ch
 static void assert_error(const appcore_model *model, const char *body,
 			 const appcore_predict_options *options, int code, const char *message)
 {
-	appcore_predict_response response = { (char *)"x", 1, 1 };
+	appcore_response response = { (char *)"x", 1, 1, { NULL } };
 	appcore_error err = { 0 };
 
 	ck_assert_int_eq(appcore_predict_json(&response, model, body, strlen(body), options, &err),
@@ -77,7 +89,7 @@ static void assert_error(const appcore_model *model, const char *body,
 START_TEST(test_exact_body)
 {
 	appcore_model *model = load_small();
-	appcore_predict_response response;
+	appcore_response response;
 	appcore_error err = { 0 };
 	const char *body = "{\"instances\": [[0, 0.25], [0, 0.5], [1, null]]}";
 
@@ -86,12 +98,20 @@ START_TEST(test_exact_body)
 	ck_assert_str_eq(response.body,
 			 "{\"predictions\":[-0.5,2.5,-0.5],\"model\":{\"name\":\"model\",\"version\":\"\"}}");
 	ck_assert_uint_eq(response.rows, 3);
-	appcore_predict_response_release(&response);
+	appcore_response_dispose(&response);
 	ck_assert_ptr_null(response.body);
-	appcore_predict_response_release(NULL);
+	appcore_response_dispose(NULL);
 
-	ck_assert_int_eq(appcore_model_set_identity(model, "small \"one\"", "v\xc3\xa9", &err),
-			 APPCORE_OK);
+	appcore_model_unref(model);
+	{
+		appcore_model_load_options options = APPCORE_MODEL_LOAD_OPTIONS_INIT;
+
+		options.name = "small \"one\"";
+		options.model_version = "v\xc3\xa9";
+		ck_assert_int_eq(appcore_model_load_buffer(&model, small_model, strlen(small_model),
+							   &options, &err),
+				 APPCORE_OK);
+	}
 	assert_answer(model, "{\"instances\":[[0,1]],\"output\":\"margin\"}",
 		      "{\"predictions\":[2.5],\"model\":{\"name\":\"small \\\"one\\\"\","
 		      "\"version\":\"v\\u00E9\"}}");
@@ -121,7 +141,7 @@ START_TEST(test_numbers_round_trip)
 				used += (size_t)snprintf(body + used, sizeof(body) - used, "]");
 		}
 	snprintf(body + used, sizeof(body) - used, "]}");
-	ck_assert_int_eq(appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_VALUE, expected, NULL),
+	ck_assert_int_eq(predict_kind(model, rows, 2, APPCORE_OUTPUT_VALUE, expected, NULL),
 			 APPCORE_OK);
 	got = answer(model, body, NULL);
 	ck_assert_msg(strncmp(got, "{\"predictions\":[", 16) == 0, "%s", got);
@@ -168,20 +188,20 @@ START_TEST(test_output_kinds)
 	float row[4] = { 5.1f, 3.5f, 1.4f, 0.2f }, margins[3];
 	char expected[256];
 
-	appcore_predict_options_init(&options);
+	appcore_predict_options_init(&options, APPCORE_PREDICT_OPTIONS_VERSION);
 	ck_assert_uint_eq(options.max_batch_rows, 10000);
-	ck_assert_int_eq(options.default_output, APPCORE_OUTPUT_VALUE);
+	ck_assert_int_eq(options.output, APPCORE_OUTPUT_VALUE);
 	value = answer(model, "{\"instances\":[[5.1,3.5,1.4,0.2],[6.9,3.1,5.4,2.1]]}", NULL);
 	ck_assert_str_eq(value, "{\"predictions\":[0,2],\"model\":{\"name\":\"multi_softmax\","
 				"\"version\":\"\"}}");
 	margin = answer(model, "{\"output\":\"margin\",\"instances\":[[5.1,3.5,1.4,0.2]]}", NULL);
-	ck_assert_int_eq(appcore_model_predict(model, row, 1, APPCORE_OUTPUT_MARGIN, margins, NULL),
+	ck_assert_int_eq(predict_kind(model, row, 1, APPCORE_OUTPUT_MARGIN, margins, NULL),
 			 APPCORE_OK);
 	snprintf(expected, sizeof(expected),
 		 "{\"predictions\":[[%.9g,%.9g,%.9g]],\"model\":{\"name\":\"multi_softmax\","
 		 "\"version\":\"\"}}", (double)margins[0], (double)margins[1], (double)margins[2]);
 	ck_assert_str_eq(margin, expected);
-	options.default_output = APPCORE_OUTPUT_MARGIN;
+	options.output = APPCORE_OUTPUT_MARGIN;
 	by_option = answer(model, "{\"instances\":[[5.1,3.5,1.4,0.2]]}", &options);
 	ck_assert_str_eq(by_option, margin);
 	appcore_free(by_option);
@@ -200,7 +220,7 @@ END_TEST
 START_TEST(test_parse_errors)
 {
 	appcore_model *model = load_small();
-	appcore_predict_response response;
+	appcore_response response;
 	appcore_error err = { 0 };
 
 	ck_assert_int_eq(appcore_predict_json(&response, model, "{\"instances\": [[1,]]}", 20, NULL,
@@ -218,8 +238,8 @@ START_TEST(test_parse_errors)
 		     "invalid JSON at line 1, column 32: duplicate object key near '\"instances\"'");
 	assert_error(model, "{\"instances\":[[1e999,2]]}", NULL, APPCORE_EPARSE,
 		     "invalid JSON at line 1, column 20: real number overflow near '1e999'");
-	assert_error(model, "{\"instances\":[[NaN,2]]}", NULL, APPCORE_EPARSE,
-		     "invalid JSON at line 1, column 18: invalid token near 'NaN'");
+	assert_error(model, "{\"instances\":[[Infinity,2]]}", NULL, APPCORE_EPARSE,
+		     "invalid JSON at line 1, column 23: invalid token near 'Infinity'");
 	{
 		/* deep nesting is refused before the recursive parser runs; brackets
 		 * inside strings do not count */
@@ -242,7 +262,7 @@ START_TEST(test_request_errors)
 	appcore_model *iris = load(IRIS);
 	appcore_predict_options options;
 
-	appcore_predict_options_init(&options);
+	appcore_predict_options_init(&options, APPCORE_PREDICT_OPTIONS_VERSION);
 	options.max_batch_rows = 2;
 	assert_error(model, "[[1,2]]", NULL, APPCORE_EREQUEST,
 		     "expected a JSON object with \"instances\", got array");
@@ -252,8 +272,22 @@ START_TEST(test_request_errors)
 	assert_error(model, "{\"instances\":{}}", NULL, APPCORE_EREQUEST,
 		     "\"instances\": expected an array of rows, got object");
 	assert_error(model, "{\"instances\":[]}", NULL, APPCORE_EREQUEST, "\"instances\" is empty");
-	assert_error(model, "{\"instances\":[[1,2]],\"rows\":1}", NULL, APPCORE_EREQUEST,
-		     "unknown member \"rows\"; expected \"instances\" and optionally \"output\"");
+	assert_error(
+	    model, "{\"instances\":[[1,2]],\"rows\":1}", NULL, APPCORE_EREQUEST,
+	    "unknown member \"rows\"; expected \"instances\" and optionally \"output\" and "
+	    "\"iteration_range\"");
+	assert_error(model, "{\"instances\":[[1,2]],\"iteration_range\":[0]}", NULL,
+		     APPCORE_EREQUEST,
+		     "\"iteration_range\": expected [begin, end] with integers >= 0");
+	assert_error(model, "{\"instances\":[[1,2]],\"iteration_range\":[0,-1]}", NULL,
+		     APPCORE_EREQUEST,
+		     "\"iteration_range\": expected [begin, end] with integers >= 0");
+	assert_error(model, "{\"instances\":[[1,2]],\"iteration_range\":\"0:1\"}", NULL,
+		     APPCORE_EREQUEST,
+		     "\"iteration_range\": expected [begin, end] with integers >= 0");
+	assert_error(model, "{\"instances\":[[1,2]],\"iteration_range\":[0,2]}", NULL,
+		     APPCORE_EREQUEST,
+		     "iteration_range [0, 2) is not within the model's 1 iterations");
 	assert_error(model, "{\"instances\":[[1,2],[1,2],[1,2]]}", &options, APPCORE_ELIMIT,
 		     "too many instances: 3 (limit 2)");
 	assert_error(model, "{\"instances\":[[1,2],[1,2,3]]}", NULL, APPCORE_EREQUEST,
@@ -284,7 +318,7 @@ END_TEST
 START_TEST(test_error_json_body)
 {
 	appcore_model *model = load_small();
-	appcore_predict_response response;
+	appcore_response response;
 	appcore_error err = { 0 };
 	char *text = NULL;
 
@@ -335,13 +369,13 @@ static void *predict_many(void *arg)
 	struct worker *w = arg;
 
 	for (int i = 0; i < 300; i++) {
-		appcore_predict_response response;
+		appcore_response response;
 
 		if (appcore_predict_json(&response, w->model, w->body, strlen(w->body), NULL, NULL) !=
 			    APPCORE_OK ||
 		    strcmp(response.body, w->expected) != 0)
 			w->mismatches++;
-		appcore_predict_response_release(&response);
+		appcore_response_dispose(&response);
 	}
 	return NULL;
 }
@@ -372,6 +406,160 @@ START_TEST(test_concurrent_predictions)
 }
 END_TEST
 
+START_TEST(test_nan_is_missing)
+{
+	appcore_model *model = load(IRIS);
+	char *with_null = answer(model, "{\"instances\":[[6.2,null,4.8,null]]}", NULL);
+	/* Python's json.dumps writes NaN for a missing numpy value: fast path ... */
+	char *with_nan = answer(model, "{\"instances\":[[6.2,NaN,4.8,-NaN]]}", NULL);
+	/* ... and the general path (object rows) */
+	char *by_name = answer(model,
+			       "{\"instances\":[{\"sepal_length\":6.2,\"sepal_width\":NaN,"
+			       "\"petal_length\":4.8}]}",
+			       NULL);
+	float row[4] = { 0 };
+	appcore_error err;
+
+	ck_assert_str_eq(with_nan, with_null);
+	ck_assert_str_eq(by_name, with_null);
+	/* NaN inside a string stays a string */
+	assert_error(model, "{\"instances\":[{\"NaN\":1}]}", NULL, APPCORE_EREQUEST,
+		     "instances[0]: unknown feature \"NaN\"");
+	ck_assert_int_eq(appcore_predict_parse_row(row, model, "[1, NaN, 2, NaN]", 16, &err),
+			 APPCORE_OK);
+	ck_assert(row[0] == 1.0f && isnan(row[1]) && row[2] == 2.0f && isnan(row[3]));
+	appcore_free(with_null);
+	appcore_free(with_nan);
+	appcore_free(by_name);
+	appcore_model_unref(model);
+}
+END_TEST
+
+START_TEST(test_non_finite_predictions_are_null)
+{
+	/* count:poisson: exp() of a margin of 200 overflows float32 */
+	static const char poisson[] =
+	    "{\"learner\":{\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{"
+	    "\"num_parallel_tree\":\"1\"},\"tree_info\":[0],\"trees\":[{\"left_children\":[1,-1,-1]"
+	    ","
+	    "\"right_children\":[2,-1,-1],\"split_indices\":[0,0,0],\"split_conditions\":[0.5,"
+	    "200.0,1.0],\"default_left\":[1,0,0]}]},\"name\":\"gbtree\"},\"learner_model_param\":{"
+	    "\"base_score\":\"1E0\",\"num_feature\":\"1\"},\"objective\":{\"name\":\"count:"
+	    "poisson\"}}}";
+	appcore_model *model = NULL;
+	appcore_error err;
+	char text[32];
+
+	ck_assert_int_eq(appcore_model_load_buffer(&model, poisson, strlen(poisson), NULL, &err),
+			 APPCORE_OK);
+	assert_answer(model, "{\"instances\":[[0],[1]]}",
+		      "{\"predictions\":[null,2.71828175],\"model\":{\"name\":\"model\","
+		      "\"version\":\"\"}}");
+	assert_answer(model, "{\"instances\":[[0],[1]],\"output\":\"margin\"}",
+		      "{\"predictions\":[200,1],\"model\":{\"name\":\"model\",\"version\":\"\"}}");
+	ck_assert_int_eq(appcore_format_value(text, sizeof(text), INFINITY), 4);
+	ck_assert_str_eq(text, "null");
+	ck_assert_int_eq(appcore_format_value(text, sizeof(text), -NAN), 4);
+	ck_assert_str_eq(text, "null");
+	ck_assert_int_eq(appcore_format_value(text, sizeof(text), -1.17549435e-38f), 15);
+	ck_assert_str_eq(text, "-1.17549435e-38");
+	appcore_model_unref(model);
+}
+END_TEST
+
+START_TEST(test_iteration_range_in_requests)
+{
+	appcore_model *model = load(FIXTURES "binary_logistic.json");
+	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
+	const char *row =
+	    "[17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,"
+	    "0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,"
+	    "25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189]";
+	char body[1024], *all, *first, *by_option, *tail;
+	float margin_all[1], margin_first[1], values[30];
+	appcore_error err;
+
+	ck_assert_int_eq(appcore_predict_parse_row(values, model, row, strlen(row), &err),
+			 APPCORE_OK);
+	snprintf(body, sizeof(body), "{\"instances\":[%s],\"output\":\"margin\"}", row);
+	all = answer(model, body, NULL);
+	snprintf(body, sizeof(body),
+		 "{\"instances\":[%s],\"output\":\"margin\",\"iteration_range\":[0,3]}", row);
+	first = answer(model, body, NULL);
+	ck_assert_str_ne(all, first);
+	/* the same numbers as the C API with the same range */
+	options.output = APPCORE_OUTPUT_MARGIN;
+	ck_assert_int_eq(appcore_predict(margin_all, model, values, 1, &options, &err), APPCORE_OK);
+	options.iteration_end = 3;
+	ck_assert_int_eq(appcore_predict(margin_first, model, values, 1, &options, &err),
+			 APPCORE_OK);
+	snprintf(body, sizeof(body), "{\"predictions\":[%.9g],", (double)margin_first[0]);
+	ck_assert_msg(strncmp(first, body, strlen(body)) == 0, "%s vs %s", first, body);
+	snprintf(body, sizeof(body), "{\"predictions\":[%.9g],", (double)margin_all[0]);
+	ck_assert_msg(strncmp(all, body, strlen(body)) == 0, "%s vs %s", all, body);
+	/* a default range in the options applies when the request names none */
+	snprintf(body, sizeof(body), "{\"instances\":[%s]}", row);
+	by_option = answer(model, body, &options);
+	ck_assert_str_eq(by_option, first);
+	/* the last rounds alone */
+	snprintf(body, sizeof(body),
+		 "{\"instances\":[%s],\"output\":\"margin\",\"iteration_range\":[3,10]}", row);
+	tail = answer(model, body, NULL);
+	ck_assert_str_ne(tail, all);
+	appcore_free(all);
+	appcore_free(first);
+	appcore_free(by_option);
+	appcore_free(tail);
+	appcore_model_unref(model);
+}
+END_TEST
+
+/* body of n iris rows; the last written as an object when `object_last` (which sends the
+ * whole request down the general path, block by block). */
+static size_t many_rows(char *body, size_t n, int object_last)
+{
+	size_t len = (size_t)sprintf(body, "{\"instances\":[");
+
+	for (size_t i = 0; i < n; i++) {
+		if (object_last && i == n - 1)
+			len += (size_t)sprintf(body + len,
+					       ",{\"sepal_length\":%zu,\"sepal_width\":1,"
+					       "\"petal_length\":2.5,\"petal_width\":null}",
+					       i % 7);
+		else
+			len +=
+			    (size_t)sprintf(body + len, "%s[%zu,1,2.5,null]", i ? "," : "", i % 7);
+	}
+	return len + (size_t)sprintf(body + len, "]}");
+}
+
+START_TEST(test_many_rows_in_blocks)
+{
+	/* more rows than one block of the general path: its answer is the fast path's */
+	appcore_model *model = load(IRIS);
+	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
+	appcore_response fast, general;
+	appcore_error err;
+	const size_t n = 70000;
+	char *body = malloc(n * 80);
+	size_t len;
+
+	options.max_batch_rows = 0;
+	len = many_rows(body, n, 0);
+	ck_assert_int_eq(appcore_predict_json(&fast, model, body, len, &options, &err), APPCORE_OK);
+	len = many_rows(body, n, 1);
+	ck_assert_int_eq(appcore_predict_json(&general, model, body, len, &options, &err),
+			 APPCORE_OK);
+	ck_assert_uint_eq(fast.rows, n);
+	ck_assert_uint_eq(general.rows, n);
+	ck_assert_str_eq(general.body, fast.body);
+	appcore_response_dispose(&fast);
+	appcore_response_dispose(&general);
+	free(body);
+	appcore_model_unref(model);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("predict");
@@ -387,6 +575,10 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_error_json_body);
 	tcase_add_test(tc, test_parse_row);
 	tcase_add_test(tc, test_concurrent_predictions);
+	tcase_add_test(tc, test_nan_is_missing);
+	tcase_add_test(tc, test_non_finite_predictions_are_null);
+	tcase_add_test(tc, test_iteration_range_in_requests);
+	tcase_add_test(tc, test_many_rows_in_blocks);
 	suite_add_tcase(s, tc);
 	return s;
 }

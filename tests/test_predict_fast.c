@@ -30,6 +30,11 @@ START_TEST(accepts_the_common_shape)
 	ck_assert(rows[4] == -72.5f && rows[5] == 0.0f && rows[6] == 0.0f && rows[7] == 3.0f);
 	free(rows);
 
+	/* NaN, as Python's json.dumps writes a missing numpy value, is missing */
+	ck_assert(parse("{\"instances\":[[NaN, 1, NaN]]}", 3, 0, &rows, &n, &kind));
+	ck_assert(isnan(rows[0]) && rows[1] == 1.0f && isnan(rows[2]));
+	free(rows);
+
 	ck_assert(parse("{\"output\":\"margin\",\"instances\":[[1]]}", 1, 0, &rows, &n, &kind));
 	ck_assert_int_eq(kind, APPCORE_OUTPUT_MARGIN);
 	ck_assert_uint_eq(n, 1);
@@ -41,18 +46,20 @@ START_TEST(hands_everything_else_to_the_general_path)
 {
 	static const char *const general[] = {
 		"{\"instances\": []}",
-		"{\"instances\": [[1, 2]]}",                       /* wrong width */
-		"{\"instances\": [[1, 2, 3]]} x",                  /* trailing garbage */
+		"{\"instances\": [[1, 2]]}",      /* wrong width */
+		"{\"instances\": [[1, 2, 3]]} x", /* trailing garbage */
 		"{\"instances\": [[1, 2, 3]], \"instances\": [[1, 2, 3]]}",
 		"{\"instanc\\u0065s\": [[1, 2, 3]]}",             /* escaped key */
-		"{\"instances\": [[1e999, 2, 3]]}",                /* double overflow */
-		"{\"instances\": [[1e39, 2, 3]]}",                 /* float32 overflow */
-		"{\"instances\": [[1234567890123456789, 2, 3]]}",  /* 19-digit integer */
+		"{\"instances\": [[1e999, 2, 3]]}",               /* double overflow */
+		"{\"instances\": [[1e39, 2, 3]]}",                /* float32 overflow */
+		"{\"instances\": [[1234567890123456789, 2, 3]]}", /* 19-digit integer */
 		"{\"instances\": [[01, 2, 3]]}",
 		"{\"instances\": [[-, 2, 3]]}",
 		"{\"instances\": [[1., 2, 3]]}",
 		"{\"instances\": [[.5, 2, 3]]}",
-		"{\"instances\": [[NaN, 2, 3]]}",
+		"{\"instances\": [[-NaN, 2, 3]]}",
+		"{\"instances\": [[Infinity, 2, 3]]}",
+		"{\"instances\": [[1, 2, 3]], \"iteration_range\": [0, 1]}",
 		"{\"instances\": [[true, 2, 3]]}",
 		"{\"instances\": [{\"a\": 1}]}",
 		"{\"instances\": [[1, 2, 3]], \"output\": \"probability\"}",

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	nf = strtoul(argv[4], NULL, 10);
 	batch = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000;
 	seconds = argc > 6 ? strtod(argv[6], NULL) : 2.0;
-	if (appcore_model_load_file(&model, argv[1], &err) != APPCORE_OK) {
+	if (appcore_model_load_file(&model, argv[1], NULL, &err) != APPCORE_OK) {
 		fprintf(stderr, "bench_model: %s\n", err.message);
 		return 1;
 	}
@@ -82,8 +82,7 @@ int main(int argc, char **argv)
 	start = now();
 	do {
 		for (size_t r = 0; r + batch <= num_rows; r += batch) {
-			appcore_model_predict(model, rows + r * nf, batch, APPCORE_OUTPUT_VALUE,
-					      out + r * width, NULL);
+			appcore_predict(out + r * width, model, rows + r * nf, batch, NULL, NULL);
 			done += batch;
 		}
 		elapsed = now() - start;
@@ -96,7 +95,7 @@ int main(int argc, char **argv)
 	start = now();
 	do {
 		for (size_t r = 0; r < num_rows && r < 10000; r++) {
-			appcore_model_predict(model, rows + r * nf, 1, APPCORE_OUTPUT_VALUE, out, NULL);
+			appcore_predict(out, model, rows + r * nf, 1, NULL, NULL);
 			sink += out[0];
 		}
 		done += num_rows < 10000 ? num_rows : 10000;
@@ -118,11 +117,11 @@ int main(int argc, char **argv)
 		start = now();
 		do {
 			for (size_t i = 0; i < BODIES; i++) {
-				appcore_predict_response response;
+				appcore_response response;
 
 				appcore_predict_json(&response, model, bodies[i], lens[i], NULL, NULL);
 				sink += (float)response.body_len;
-				appcore_predict_response_release(&response);
+				appcore_response_dispose(&response);
 			}
 			done += BODIES;
 			elapsed = now() - start;

@@ -113,39 +113,56 @@ APPCORE_API int appcore_config_set(appcore_config *config, const char *key, cons
  */
 APPCORE_API int appcore_config_load(appcore_config **out, const char *path, appcore_error *err);
 
-/**
- * The value of a string key (server.host, model.path, logging.level, ...).
- *
- * @return a string owned by @p config, valid until the key changes or the
- *         configuration is freed; NULL for an unknown key or a key that is
- *         not a string.
+/** Longest key name, "section.name", including the terminating NUL. */
+#define APPCORE_CONFIG_KEY_MAX 64
+
+/*
+ * Typed access. Each getter takes the key as "section.name" and fails loudly: a misspelled
+ * key is APPCORE_ENOTFOUND (the message suggests the closest key), asking for the wrong type
+ * is APPCORE_EINVAL (the message names the key's type). On failure *out is left unchanged.
+ * Thread-safe for concurrent readers of one configuration.
  */
-APPCORE_API const char *appcore_config_get_string(const appcore_config *config, const char *key);
 
-/** The value of an integer key; 0 for an unknown key or a key that is not an integer. */
-APPCORE_API long long appcore_config_get_int(const appcore_config *config, const char *key);
+/**
+ * The value of a string, path or choice key (server.host, model.path, logging.level, ...).
+ *
+ * @param out receives a string owned by @p config, valid until the key changes or the
+ *            configuration is freed.
+ * @return APPCORE_OK, APPCORE_ENOTFOUND, APPCORE_EINVAL.
+ */
+APPCORE_API int appcore_config_get_string(const char **out, const appcore_config *config,
+					  const char *key, appcore_error *err);
 
-/** The value of an integer key as a double; NaN for an unknown or non-numeric key. */
-APPCORE_API double appcore_config_get_double(const appcore_config *config, const char *key);
+/** The value of an integer key. @return APPCORE_OK, APPCORE_ENOTFOUND, APPCORE_EINVAL. */
+APPCORE_API int appcore_config_get_int(long long *out, const appcore_config *config,
+				       const char *key, appcore_error *err);
 
-/** The value of a boolean key (1 or 0); -1 for an unknown key or a key that is not boolean. */
-APPCORE_API int appcore_config_get_bool(const appcore_config *config, const char *key);
+/** The value of a numeric key (integers convert). @return as appcore_config_get_int(). */
+APPCORE_API int appcore_config_get_double(double *out, const appcore_config *config,
+					  const char *key, appcore_error *err);
+
+/** The value of a boolean key: 1 or 0. @return as appcore_config_get_int(). */
+APPCORE_API int appcore_config_get_bool(int *out, const appcore_config *config, const char *key,
+					appcore_error *err);
 
 /**
  * The value of a list key (metrics.latency_buckets_seconds).
  *
- * @param values receives the array owned by @p config (NULL for an unknown key).
- * @return the number of values; 0 for an unknown key or a key that is not a list.
+ * @param values receives the array, owned by @p config.
+ * @param count  receives the number of values.
+ * @return APPCORE_OK, APPCORE_ENOTFOUND, APPCORE_EINVAL.
  */
-APPCORE_API size_t appcore_config_get_double_list(const appcore_config *config, const char *key,
-						  const double **values);
+APPCORE_API int appcore_config_get_list(const double **values, size_t *count,
+					const appcore_config *config, const char *key,
+					appcore_error *err);
 
 /**
- * Where the current value of @p key came from. APPCORE_CONFIG_DEFAULT for an
- * unknown key.
+ * Where the current value of @p key came from.
+ *
+ * @return APPCORE_OK, APPCORE_ENOTFOUND, APPCORE_EINVAL (NULL arguments).
  */
-APPCORE_API appcore_config_source appcore_config_get_source(const appcore_config *config,
-							    const char *key);
+APPCORE_API int appcore_config_get_source(appcore_config_source *out, const appcore_config *config,
+					  const char *key, appcore_error *err);
 
 /**
  * The name of a source: "default", "file", "env" or "flag" ("unknown" otherwise).
@@ -167,31 +184,30 @@ APPCORE_API int appcore_config_render(char **out, size_t *out_len, const appcore
 				      appcore_config_format format, appcore_error *err);
 
 /**
- * Load the model a configuration names, the way appcore-server and
- * appcore-cli both do, so the two (and any embedding program) serve it under
- * the same identity: the file is @p path when not NULL, else `model.path`;
- * its name and version are `model.name` and `model.version` when those were
- * configured (file, environment or flag), otherwise the model keeps its own
- * (the file name without `.json`, an empty version).
+ * Load the model a configuration names, the way appcore-server and appcore-cli both do, so
+ * the two (and any embedding program) serve it under the same identity: the file is @p path
+ * when not NULL, else `model.path`; its name and version are `model.name` and
+ * `model.version` when those were configured (file, environment or flag), otherwise the
+ * model keeps its own (the file name without extension, an empty version);
+ * `model.use_best_iteration` is applied.
  *
- * @param out     receives a new model reference; release with appcore_model_unref().
- *                Left NULL on failure.
- * @return APPCORE_OK; the appcore_model_load_file() errors (APPCORE_EIO,
- *         APPCORE_EMODEL, APPCORE_EUNSUPPORTED, APPCORE_ENOMEM); APPCORE_EINVAL
- *         for NULL arguments. Thread-safe for distinct @p out.
+ * @param out receives a new model reference; release with appcore_model_unref(). NULL on
+ *            failure.
+ * @return APPCORE_OK; the appcore_model_load_file() errors; APPCORE_EINVAL for NULL
+ *         arguments. Thread-safe for distinct @p out.
  */
 APPCORE_API int appcore_config_load_model(appcore_model **out, const appcore_config *config,
 					  const char *path, appcore_error *err);
 
 /**
- * Fill prediction options from a configuration: the library defaults
- * (appcore_predict_options_init()) with `model.max_batch_rows`.
+ * Set prediction options from a configuration: `model.max_batch_rows`. Other fields are left
+ * as they are, so initialise @p options first (appcore_predict_options_init()).
  *
- * @param options filled in; must not be NULL (then nothing happens).
- * Thread-safe.
+ * @return APPCORE_OK; APPCORE_EINVAL for NULL arguments or an unknown options version.
+ *         Thread-safe.
  */
-APPCORE_API void appcore_config_predict_options(appcore_predict_options *options,
-						const appcore_config *config);
+APPCORE_API int appcore_config_predict_options(appcore_predict_options *options,
+					       const appcore_config *config, appcore_error *err);
 
 APPCORE_END_DECLS
 

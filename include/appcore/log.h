@@ -49,7 +49,12 @@ enum appcore_log_field_type {
 	APPCORE_LOG_FIELD_BOOL,  /**< value.b, 0 is false */
 };
 
-/** One key/value pair of an event. Build them with the APPCORE_LOG_* macros. */
+/**
+ * One key/value pair of an event. Build fields with the APPCORE_LOG_* macros (or the
+ * appcore_log_field_* functions they call), never field by field: the value union is padded
+ * to a fixed size so later releases can add value types without changing the structure's
+ * size (see docs/api-rules.md).
+ */
 typedef struct appcore_log_field {
 	const char *key; /**< escaped like values; should be a plain identifier */
 	int type;        /**< an appcore_log_field_type */
@@ -58,21 +63,58 @@ typedef struct appcore_log_field {
 		long long i;
 		double f;
 		int b;
+		void *reserved[2]; /**< fixes the size for later value types */
 	} value;
 } appcore_log_field;
 
-/** A string field: `APPCORE_LOG_STR("path", "/predict")`. */
-#define APPCORE_LOG_STR(k, v)                                                                      \
-	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_STR, .value = { .s = (v) } })
+/** A string field. Inline so that it costs nothing; valid C11 and C++. */
+static inline appcore_log_field appcore_log_field_str(const char *key, const char *value)
+{
+	appcore_log_field field;
+	field.key = key;
+	field.type = APPCORE_LOG_FIELD_STR;
+	field.value.s = value;
+	return field;
+}
+
 /** An integer field. */
-#define APPCORE_LOG_INT(k, v)                                                                      \
-	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_INT, .value = { .i = (v) } })
+static inline appcore_log_field appcore_log_field_int(const char *key, long long value)
+{
+	appcore_log_field field;
+	field.key = key;
+	field.type = APPCORE_LOG_FIELD_INT;
+	field.value.i = value;
+	return field;
+}
+
 /** A floating-point field, written in the shortest form that reads back exactly. */
-#define APPCORE_LOG_FLOAT(k, v)                                                                    \
-	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_FLOAT, .value = { .f = (v) } })
+static inline appcore_log_field appcore_log_field_float(const char *key, double value)
+{
+	appcore_log_field field;
+	field.key = key;
+	field.type = APPCORE_LOG_FIELD_FLOAT;
+	field.value.f = value;
+	return field;
+}
+
+/** A boolean field (0 is false). */
+static inline appcore_log_field appcore_log_field_bool(const char *key, int value)
+{
+	appcore_log_field field;
+	field.key = key;
+	field.type = APPCORE_LOG_FIELD_BOOL;
+	field.value.b = value;
+	return field;
+}
+
+/** A string field: `APPCORE_LOG_STR("path", "/predict")`. */
+#define APPCORE_LOG_STR(k, v) appcore_log_field_str((k), (v))
+/** An integer field. */
+#define APPCORE_LOG_INT(k, v) appcore_log_field_int((k), (long long)(v))
+/** A floating-point field. */
+#define APPCORE_LOG_FLOAT(k, v) appcore_log_field_float((k), (double)(v))
 /** A boolean field. */
-#define APPCORE_LOG_BOOL(k, v)                                                                     \
-	((appcore_log_field){ .key = (k), .type = APPCORE_LOG_FIELD_BOOL, .value = { .b = (v) } })
+#define APPCORE_LOG_BOOL(k, v) appcore_log_field_bool((k), (v) ? 1 : 0)
 
 /**
  * Create a logger.

@@ -4,7 +4,7 @@
  *
  * A registry holds metric families (name, help, type, label names fixed at
  * registration). A family has one series per combination of label values;
- * appcore_metric_series() returns the series handle that the hot path keeps
+ * appcore_metrics_get_series() returns the series handle that the hot path keeps
  * and updates. Updates are lock-free atomics and safe from any number of
  * threads; looking up an existing series is lock-free too (only creating a
  * new series or family takes a mutex). appcore_metrics_render() writes the
@@ -29,9 +29,9 @@ APPCORE_BEGIN_DECLS
 /** A registry of metric families. */
 typedef struct appcore_metrics appcore_metrics;
 /** A metric family: name, help, type and label names. Owned by its registry. */
-typedef struct appcore_metric appcore_metric;
+typedef struct appcore_metrics_family appcore_metrics_family;
 /** One label-value combination of a family: the hot-path handle. Owned by its registry. */
-typedef struct appcore_series appcore_series;
+typedef struct appcore_metrics_series appcore_metrics_series;
 
 /** Most label names a family can have. */
 #define APPCORE_METRICS_MAX_LABELS 8
@@ -62,29 +62,29 @@ APPCORE_API void appcore_metrics_free(appcore_metrics *metrics);
  * @return APPCORE_OK; APPCORE_EEXISTS when the name is taken; APPCORE_EINVAL
  *         for an invalid name or label name; APPCORE_ENOMEM. Thread-safe.
  */
-APPCORE_API int appcore_metrics_counter(appcore_metric **out, appcore_metrics *metrics,
-					const char *name, const char *help,
-					const char *const *label_names, size_t num_labels,
-					appcore_error *err);
+APPCORE_API int appcore_metrics_add_counter(appcore_metrics_family **out, appcore_metrics *metrics,
+					    const char *name, const char *help,
+					    const char *const *label_names, size_t num_labels,
+					    appcore_error *err);
 
-/** Register a gauge (a value that goes up and down). As appcore_metrics_counter(). */
-APPCORE_API int appcore_metrics_gauge(appcore_metric **out, appcore_metrics *metrics,
-				      const char *name, const char *help,
-				      const char *const *label_names, size_t num_labels,
-				      appcore_error *err);
+/** Register a gauge (a value that goes up and down). As appcore_metrics_add_counter(). */
+APPCORE_API int appcore_metrics_add_gauge(appcore_metrics_family **out, appcore_metrics *metrics,
+					  const char *name, const char *help,
+					  const char *const *label_names, size_t num_labels,
+					  appcore_error *err);
 
 /**
  * Register a histogram with the given upper bounds (strictly ascending,
  * finite; `+Inf` is added). The label name `le` is reserved. Otherwise as
- * appcore_metrics_counter().
+ * appcore_metrics_add_counter().
  *
  * @param buckets 1 to #APPCORE_METRICS_MAX_BUCKETS bounds; copied.
  */
-APPCORE_API int appcore_metrics_histogram(appcore_metric **out, appcore_metrics *metrics,
-					  const char *name, const char *help,
-					  const char *const *label_names, size_t num_labels,
-					  const double *buckets, size_t num_buckets,
-					  appcore_error *err);
+APPCORE_API int appcore_metrics_add_histogram(appcore_metrics_family **out,
+					      appcore_metrics *metrics, const char *name,
+					      const char *help, const char *const *label_names,
+					      size_t num_labels, const double *buckets,
+					      size_t num_buckets, appcore_error *err);
 
 /**
  * Get (or create) the series of @p metric for the given label values. Keep
@@ -96,19 +96,20 @@ APPCORE_API int appcore_metrics_histogram(appcore_metric **out, appcore_metrics 
  * @return APPCORE_OK, APPCORE_EINVAL (NULL value for a labelled family),
  *         APPCORE_ENOMEM. Thread-safe.
  */
-APPCORE_API int appcore_metric_series(appcore_series **out, appcore_metric *metric,
-				      const char *const *label_values, appcore_error *err);
+APPCORE_API int appcore_metrics_get_series(appcore_metrics_series **out,
+					   appcore_metrics_family *family,
+					   const char *const *label_values, appcore_error *err);
 
 /** Add @p value (>= 0; negative and NaN values are ignored) to a counter. Lock-free. */
-APPCORE_API void appcore_counter_add(appcore_series *series, double value);
+APPCORE_API void appcore_metrics_counter_add(appcore_metrics_series *series, double value);
 /** Add 1 to a counter. Lock-free. */
-APPCORE_API void appcore_counter_inc(appcore_series *series);
+APPCORE_API void appcore_metrics_counter_inc(appcore_metrics_series *series);
 /** Set a gauge. Lock-free. */
-APPCORE_API void appcore_gauge_set(appcore_series *series, double value);
+APPCORE_API void appcore_metrics_gauge_set(appcore_metrics_series *series, double value);
 /** Add @p delta (may be negative) to a gauge. Lock-free. */
-APPCORE_API void appcore_gauge_add(appcore_series *series, double delta);
+APPCORE_API void appcore_metrics_gauge_add(appcore_metrics_series *series, double delta);
 /** Record one observation in a histogram (NaN is ignored). Lock-free. */
-APPCORE_API void appcore_histogram_observe(appcore_series *series, double value);
+APPCORE_API void appcore_metrics_histogram_observe(appcore_metrics_series *series, double value);
 
 /**
  * Add the standard process metrics, read from /proc at render time:
@@ -119,8 +120,7 @@ APPCORE_API void appcore_histogram_observe(appcore_series *series, double value)
  * @return APPCORE_OK; APPCORE_EEXISTS if enabled twice or a name is taken;
  *         APPCORE_ENOMEM. Thread-safe.
  */
-APPCORE_API int appcore_metrics_enable_process_collector(appcore_metrics *metrics,
-							 appcore_error *err);
+APPCORE_API int appcore_metrics_add_process_collector(appcore_metrics *metrics, appcore_error *err);
 
 /**
  * Render every family in the Prometheus text format 0.0.4 (content type

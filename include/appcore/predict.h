@@ -1,16 +1,6 @@
 /**
  * @file appcore/predict.h
- * @brief The JSON prediction protocol shared by appcore-server and appcore-cli.
- *
- * Request: `{"instances": [[5.1, 3.5, 1.4, 0.2], [6.2, null, 4.8, 1.8]], "output": "value"}`.
- * A row is an array of exactly num_features numbers or null (null = missing) or, when the
- * model has feature names, an object `{"name": number|null, ...}` (absent names are missing,
- * an unknown name is an error). `"output"` ("value" or "margin") is optional.
- *
- * Response (no trailing newline): `{"predictions":[...],"model":{"name":"...","version":"..."}}`
- * with one number per row, or an array per row when a row has several outputs (multi:softprob
- * probabilities, margins of multi-class models). Numbers print as `%.9g`, which round-trips a
- * float32.
+ * @brief Predict with a loaded model: dense rows in, the numbers XGBoost returns out.
  */
 #ifndef APPCORE_PREDICT_H
 #define APPCORE_PREDICT_H
@@ -23,56 +13,69 @@
 
 APPCORE_BEGIN_DECLS
 
-/** Request handling options. Initialise with appcore_predict_options_init(). */
+/** Version of appcore_predict_options this header describes. */
+#define APPCORE_PREDICT_OPTIONS_VERSION 1
+
+/**
+ * How to predict. Initialise with #APPCORE_PREDICT_OPTIONS_INIT or
+ * appcore_predict_options_init(), then set the fields you need: later releases append
+ * fields, and the version tells the library which ones your program knows.
+ */
 typedef struct appcore_predict_options {
-	/** Most rows one request may carry; 0 means no limit. */
+	unsigned int version; /**< #APPCORE_PREDICT_OPTIONS_VERSION */
+	/** Output kind: of appcore_predict(), and of JSON requests without "output". */
+	appcore_output_kind output;
+	/** Most rows one JSON request may carry; 0 means no limit. Not used by
+	 * appcore_predict(). */
 	size_t max_batch_rows;
-	/** Output kind when the request has no "output" member. */
-	appcore_output_kind default_output;
+	/** Boosting iterations [iteration_begin, iteration_end) to predict with, as XGBoost's
+	 * `iteration_range`. (0, 0) means the model's default: every iteration, or
+	 * [0, best_iteration + 1) for a model loaded with use_best_iteration. */
+	size_t iteration_begin;
+	/** See iteration_begin. 0 means "to the last iteration". */
+	size_t iteration_end;
 } appcore_predict_options;
 
-/** Defaults: max_batch_rows 10000, default_output APPCORE_OUTPUT_VALUE. NULL ok. */
-APPCORE_API void appcore_predict_options_init(appcore_predict_options *options);
+/** Default of appcore_predict_options::max_batch_rows. */
+#define APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS 10000
 
-/** A response body. Release with appcore_predict_response_release(). */
-typedef struct appcore_predict_response {
-	char *body;      /**< NUL-terminated JSON, no trailing newline */
-	size_t body_len; /**< strlen(body) */
-	size_t rows;     /**< rows predicted */
-} appcore_predict_response;
-
-/**
- * Answer one prediction request.
- *
- * @param out       receives the response; on failure it is zeroed.
- * @param body      request bytes (not necessarily NUL-terminated).
- * @param options   NULL for the defaults.
- * @return APPCORE_OK;
- *         APPCORE_EPARSE: not JSON (message and err->line/column give the position; HTTP 400);
- *         APPCORE_EREQUEST: valid JSON but not a valid request, the message says where, e.g.
- *         `instances[3][7]: expected a number or null, got string` (HTTP 422);
- *         APPCORE_ELIMIT: more rows than options->max_batch_rows (HTTP 422);
- *         APPCORE_EINVAL (NULL arguments), APPCORE_ENOMEM.
- *         Render errors for clients with appcore_error_json(). Thread-safe; the model may be
- *         shared by any number of concurrent calls.
- */
-APPCORE_API int appcore_predict_json(appcore_predict_response *out, const appcore_model *model,
-				     const char *body, size_t body_len,
-				     const appcore_predict_options *options, appcore_error *err);
-
-/** Free the body of @p response and zero it. NULL ok. */
-APPCORE_API void appcore_predict_response_release(appcore_predict_response *response);
+/** Static initialiser: value output, at most #APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS rows per
+ * request, the model's default iteration range. */
+#define APPCORE_PREDICT_OPTIONS_INIT                                                               \
+	{                                                                                          \
+		APPCORE_PREDICT_OPTIONS_VERSION, APPCORE_OUTPUT_VALUE,                             \
+		    APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS, 0, 0                                   \
+	}
 
 /**
- * Parse one JSON row, as it appears in "instances" (an array or an object), into @p row
- * (appcore_model_num_features() floats, NaN = missing). Used for NDJSON streams. Messages
- * refer to the row as `row` (e.g. `row[2]: expected a number or null, got string`).
+ * Initialise @p options with the defaults of @p version (those of
+ * #APPCORE_PREDICT_OPTIONS_INIT).
  *
- * @return APPCORE_OK, APPCORE_EPARSE (not JSON; line/column set), APPCORE_EREQUEST,
- *         APPCORE_EINVAL, APPCORE_ENOMEM. Thread-safe.
+ * @param version #APPCORE_PREDICT_OPTIONS_VERSION.
+ * @return APPCORE_OK; APPCORE_EINVAL when @p options is NULL or the library does not know
+ *         @p version. Thread-safe.
  */
-APPCORE_API int appcore_predict_parse_row(float *row, const appcore_model *model,
-					  const char *text, size_t len, appcore_error *err);
+APPCORE_API int appcore_predict_options_init(appcore_predict_options *options,
+					     unsigned int version);
+
+/**
+ * Predict @p num_rows rows, exactly as XGBoost's `predict()` (or
+ * `predict(output_margin=True)` for APPCORE_OUTPUT_MARGIN) on the same float32 rows.
+ *
+ * @param out      receives num_rows * appcore_model_output_size(model, options->output)
+ *                 floats, row-major. Non-finite results (a margin that overflows float32)
+ *                 are written as they are.
+ * @param model    the model.
+ * @param rows     dense row-major matrix of num_rows * appcore_model_num_features() floats;
+ *                 NaN means missing.
+ * @param options  NULL for the defaults.
+ * @return APPCORE_OK; APPCORE_EINVAL (NULL model or out, NULL rows with num_rows > 0, an
+ *         unknown options version or output kind); APPCORE_EREQUEST (an iteration range
+ *         outside the model's iterations); APPCORE_ENOMEM. Thread-safe; no locks.
+ */
+APPCORE_API int appcore_predict(float *out, const appcore_model *model, const float *rows,
+				size_t num_rows, const appcore_predict_options *options,
+				appcore_error *err);
 
 APPCORE_END_DECLS
 

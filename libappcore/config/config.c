@@ -201,63 +201,121 @@ int appcore_config_load(appcore_config **out, const char *path, appcore_error *e
 	return APPCORE_OK;
 }
 
-static const struct ac_config_value *lookup(const appcore_config *config, const char *key,
-					    enum ac_config_type t1, enum ac_config_type t2,
-					    enum ac_config_type t3)
+static const char *type_name(enum ac_config_type type)
+{
+	switch (type) {
+	case AC_CFG_STRING:
+		return "a string";
+	case AC_CFG_PATH:
+		return "a path";
+	case AC_CFG_ENUM:
+		return "a choice (string)";
+	case AC_CFG_INT:
+		return "an integer";
+	case AC_CFG_BOOL:
+		return "a boolean";
+	case AC_CFG_LIST:
+		return "a list";
+	}
+	return "a value";
+}
+
+/* The value of key when its type is one of `types` (a bit set of 1 << ac_config_type);
+ * `out` is the caller's out-parameter, checked here once for every getter. */
+static int lookup(const struct ac_config_value **value, const void *out,
+		  const appcore_config *config, const char *key, unsigned types, const char *wanted,
+		  appcore_error *err)
 {
 	int index;
 
-	if (config == NULL || key == NULL)
-		return NULL;
+	if (out == NULL || config == NULL || key == NULL)
+		return ac_error_set(err, APPCORE_EINVAL, "configuration lookup: NULL argument");
 	index = ac_config_find(key);
-	if (index < 0)
-		return NULL;
-	enum ac_config_type type = ac_config_keys[index].type;
-	if (type != t1 && type != t2 && type != t3)
-		return NULL;
-	return &config->values[index];
+	if (index < 0) {
+		const char *hint = ac_config_suggest_key(key);
+		if (hint != NULL)
+			return ac_error_set(err, APPCORE_ENOTFOUND,
+					    "%s: no such key (did you mean %s?)", key, hint);
+		return ac_error_set(err, APPCORE_ENOTFOUND, "%s: no such key", key);
+	}
+	if (!(types & (1u << ac_config_keys[index].type)))
+		return ac_error_set(err, APPCORE_EINVAL, "%s is %s, not %s", key,
+				    type_name(ac_config_keys[index].type), wanted);
+	*value = &config->values[index];
+	return APPCORE_OK;
 }
 
-const char *appcore_config_get_string(const appcore_config *config, const char *key)
+#define TYPE(t) (1u << (t))
+
+int appcore_config_get_string(const char **out, const appcore_config *config, const char *key,
+			      appcore_error *err)
 {
-	const struct ac_config_value *v =
-	    lookup(config, key, AC_CFG_STRING, AC_CFG_PATH, AC_CFG_ENUM);
-	return v != NULL ? v->text : NULL;
+	const struct ac_config_value *v;
+	int rc =
+	    lookup(&v, out, config, key,
+		   TYPE(AC_CFG_STRING) | TYPE(AC_CFG_PATH) | TYPE(AC_CFG_ENUM), "a string", err);
+
+	if (rc == APPCORE_OK)
+		*out = v->text;
+	return rc;
 }
 
-long long appcore_config_get_int(const appcore_config *config, const char *key)
+int appcore_config_get_int(long long *out, const appcore_config *config, const char *key,
+			   appcore_error *err)
 {
-	const struct ac_config_value *v = lookup(config, key, AC_CFG_INT, AC_CFG_INT, AC_CFG_INT);
-	return v != NULL ? v->integer : 0;
+	const struct ac_config_value *v;
+	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_INT), "an integer", err);
+
+	if (rc == APPCORE_OK)
+		*out = v->integer;
+	return rc;
 }
 
-double appcore_config_get_double(const appcore_config *config, const char *key)
+int appcore_config_get_double(double *out, const appcore_config *config, const char *key,
+			      appcore_error *err)
 {
-	const struct ac_config_value *v = lookup(config, key, AC_CFG_INT, AC_CFG_INT, AC_CFG_INT);
-	return v != NULL ? (double)v->integer : NAN;
+	const struct ac_config_value *v;
+	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_INT), "a number", err);
+
+	if (rc == APPCORE_OK)
+		*out = (double)v->integer;
+	return rc;
 }
 
-int appcore_config_get_bool(const appcore_config *config, const char *key)
+int appcore_config_get_bool(int *out, const appcore_config *config, const char *key,
+			    appcore_error *err)
 {
-	const struct ac_config_value *v =
-	    lookup(config, key, AC_CFG_BOOL, AC_CFG_BOOL, AC_CFG_BOOL);
-	return v != NULL ? v->boolean : -1;
+	const struct ac_config_value *v;
+	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_BOOL), "a boolean", err);
+
+	if (rc == APPCORE_OK)
+		*out = v->boolean;
+	return rc;
 }
 
-size_t appcore_config_get_double_list(const appcore_config *config, const char *key,
-				      const double **values)
+int appcore_config_get_list(const double **values, size_t *count, const appcore_config *config,
+			    const char *key, appcore_error *err)
 {
-	const struct ac_config_value *v =
-	    lookup(config, key, AC_CFG_LIST, AC_CFG_LIST, AC_CFG_LIST);
-	if (values != NULL)
-		*values = v != NULL ? v->list : NULL;
-	return v != NULL ? v->list_len : 0;
+	const struct ac_config_value *v;
+	int rc = lookup(&v, count == NULL ? NULL : values, config, key, TYPE(AC_CFG_LIST), "a list",
+			err);
+
+	if (rc == APPCORE_OK) {
+		*values = v->list;
+		*count = v->list_len;
+	}
+	return rc;
 }
 
-appcore_config_source appcore_config_get_source(const appcore_config *config, const char *key)
+int appcore_config_get_source(appcore_config_source *out, const appcore_config *config,
+			      const char *key, appcore_error *err)
 {
-	int index = config != NULL && key != NULL ? ac_config_find(key) : -1;
-	return index >= 0 ? config->values[index].source : APPCORE_CONFIG_DEFAULT;
+	const struct ac_config_value *v;
+	int rc = lookup(&v, out, config, key, ~0u, "a value", err);
+
+	if (rc == APPCORE_OK)
+		*out = v->source;
+	return rc;
 }
 
 /* Values are written the same way in YAML and JSON: strings as JSON

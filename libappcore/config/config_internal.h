@@ -38,13 +38,17 @@ struct ac_config_value {
 	appcore_config_source source;
 };
 
+/* Most keys the schema may have: the configuration and its staging area are fixed arrays of
+ * this size (a static assertion in config_schema.c keeps the schema within it). */
+#define AC_CONFIG_MAX_KEYS 96
+
 extern const struct ac_config_key ac_config_keys[];
 extern const size_t ac_config_num_keys;
 extern const char *const ac_config_sections[];
 extern const size_t ac_config_num_sections;
 
 struct appcore_config {
-	struct ac_config_value values[32];
+	struct ac_config_value values[AC_CONFIG_MAX_KEYS];
 };
 
 /* Index of "section.name", or -1. */
@@ -73,8 +77,8 @@ void ac_config_value_clear(struct ac_config_value *v);
 
 /* Staged changes, applied only when a whole file or environment is valid. */
 struct ac_config_stage {
-	struct ac_config_value values[32];
-	int set[32];
+	struct ac_config_value values[AC_CONFIG_MAX_KEYS];
+	int set[AC_CONFIG_MAX_KEYS];
 };
 void ac_config_stage_init(struct ac_config_stage *stage);
 void ac_config_stage_discard(struct ac_config_stage *stage);

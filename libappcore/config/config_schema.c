@@ -39,8 +39,10 @@ const struct ac_config_key ac_config_keys[] = {
 	    "examples/models/iris.json"),
 	KEY("model", "name", "MODEL", "NAME", AC_CFG_STRING, 0, 0, 0, NULL, "iris"),
 	KEY("model", "version", "MODEL", "VERSION", AC_CFG_STRING, 0, 0, 0, NULL, "1"),
-	KEY("model", "max_batch_rows", "MODEL", "MAX_BATCH_ROWS", AC_CFG_INT, 1, INT_MAX, 0, NULL,
+	KEY("model", "max_batch_rows", "MODEL", "MAX_BATCH_ROWS", AC_CFG_INT, 0, INT_MAX, 0, NULL,
 	    "10000"),
+	KEY("model", "use_best_iteration", "MODEL", "USE_BEST_ITERATION", AC_CFG_BOOL, 0, 0, 0,
+	    NULL, "false"),
 	KEY("logging", "level", "LOGGING", "LEVEL", AC_CFG_ENUM, 0, 0, 0, level_choices, "info"),
 	KEY("logging", "format", "LOGGING", "FORMAT", AC_CFG_ENUM, 0, 0, 0, format_choices, "json"),
 	KEY("logging", "access_log", "LOGGING", "ACCESS_LOG", AC_CFG_BOOL, 0, 0, 0, NULL, "true"),
@@ -56,7 +58,8 @@ const char *const ac_config_sections[] = { "server", "model", "logging", "metric
 const size_t ac_config_num_sections = sizeof(ac_config_sections) / sizeof(ac_config_sections[0]);
 
 /* appcore_config holds a fixed array: a new key must not outgrow it. */
-_Static_assert(sizeof(ac_config_keys) / sizeof(ac_config_keys[0]) <= 32, "too many config keys");
+_Static_assert(sizeof(ac_config_keys) / sizeof(ac_config_keys[0]) <= AC_CONFIG_MAX_KEYS,
+	       "too many config keys: raise AC_CONFIG_MAX_KEYS");
 
 int ac_config_find(const char *key)
 {
@@ -133,7 +136,7 @@ const char *ac_config_suggest(const char *word, const char *const *candidates, s
 
 const char *ac_config_suggest_key(const char *word)
 {
-	const char *keys[32];
+	const char *keys[AC_CONFIG_MAX_KEYS];
 	for (size_t i = 0; i < ac_config_num_keys; i++)
 		keys[i] = ac_config_keys[i].key;
 	return ac_config_suggest(word, keys, ac_config_num_keys);
@@ -141,7 +144,7 @@ const char *ac_config_suggest_key(const char *word)
 
 const char *ac_config_suggest_env(const char *word)
 {
-	const char *names[32];
+	const char *names[AC_CONFIG_MAX_KEYS];
 	for (size_t i = 0; i < ac_config_num_keys; i++)
 		names[i] = ac_config_keys[i].env;
 	return ac_config_suggest(word, names, ac_config_num_keys);

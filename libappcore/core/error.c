@@ -10,8 +10,8 @@
 const char *appcore_strerror(int code)
 {
 	switch (code) {
-#define AC_X_TEXT(name, value, machine, text) \
-	case (value):                          \
+#define AC_X_TEXT(name, value, machine, status, text)                                              \
+	case (value):                                                                              \
 		return text;
 		APPCORE_ERROR_LIST(AC_X_TEXT)
 #undef AC_X_TEXT
@@ -23,8 +23,8 @@ const char *appcore_strerror(int code)
 const char *appcore_error_name(int code)
 {
 	switch (code) {
-#define AC_X_NAME(name, value, machine, text) \
-	case (value):                          \
+#define AC_X_NAME(name, value, machine, status, text)                                              \
+	case (value):                                                                              \
 		return machine;
 		APPCORE_ERROR_LIST(AC_X_NAME)
 #undef AC_X_NAME
@@ -33,14 +33,25 @@ const char *appcore_error_name(int code)
 	}
 }
 
+int appcore_error_http_status(int code)
+{
+	switch (code) {
+#define AC_X_STATUS(name, value, machine, status, text)                                            \
+	case (value):                                                                              \
+		return status;
+		APPCORE_ERROR_LIST(AC_X_STATUS)
+#undef AC_X_STATUS
+	default:
+		return 500;
+	}
+}
+
 void appcore_error_clear(appcore_error *err)
 {
 	if (err == NULL)
 		return;
-	err->code = APPCORE_OK;
-	err->line = 0;
-	err->column = 0;
-	err->message[0] = '\0';
+	/* every field, reserved ones included, has a defined value */
+	memset(err, 0, sizeof(*err));
 }
 
 static int error_vset(appcore_error *err, int code, int line, int column, const char *fmt,
@@ -51,6 +62,7 @@ static int error_vset(appcore_error *err, int code, int line, int column, const 
 {
 	if (err == NULL)
 		return code;
+	appcore_error_clear(err);
 	err->code = code;
 	err->line = line;
 	err->column = column;
@@ -58,7 +70,7 @@ static int error_vset(appcore_error *err, int code, int line, int column, const 
 	return code;
 }
 
-int ac_error_set(appcore_error *err, int code, const char *fmt, ...)
+int appcore_error_set(appcore_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -115,3 +127,13 @@ int appcore_error_json(char **out, size_t *out_len, const appcore_error *err)
 		*out_len = strlen(text);
 	return APPCORE_OK;
 }
+
+#if defined(__GNUC__)
+/* Jansson seeds its hash function on first use, and the seeding is not safe to race: seed it
+ * once when the library loads, before any program thread can use it. It lives here because
+ * every program that links libappcore, statically too, links this file. */
+__attribute__((constructor)) static void seed_jansson(void)
+{
+	json_object_seed(0);
+}
+#endif

@@ -11,8 +11,8 @@
 #endif
 
 /* Fill err (if not NULL) and return code, so callers can write
- * `return ac_error_set(err, APPCORE_EINVAL, "...")`. */
-int ac_error_set(appcore_error *err, int code, const char *fmt, ...) AC_PRINTF(3, 4);
+ * `return ac_error_set(err, APPCORE_EINVAL, "...")`: the public appcore_error_set(). */
+#define ac_error_set appcore_error_set
 
 /* Same, with the 1-based position in text input the message refers to. */
 int ac_error_set_at(appcore_error *err, int code, int line, int column, const char *fmt, ...)

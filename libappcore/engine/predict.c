@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error_internal.h"
+#include "engine/engine.h"
 #include "model/model_internal.h"
 
 /* Rows per block: trees are walked for a whole block before moving to the next tree, so a
@@ -60,12 +61,12 @@ static inline uint32_t step(const ac_node *nodes, uint32_t index, const float *r
 #define LANES 8
 
 static void margins_trees_fixed_depth(const appcore_model *m, const float *rows, size_t count,
-				      float *margins)
+				      size_t tree_begin, size_t tree_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 	const ac_node *nodes = m->nodes;
 
-	for (size_t t = 0; t < m->num_trees; t++) {
+	for (size_t t = tree_begin; t < tree_end; t++) {
 		const uint32_t root = m->tree_roots[t], depth = m->tree_depths[t];
 		const uint32_t g = m->tree_groups[t];
 		size_t r = 0;
@@ -91,16 +92,17 @@ static void margins_trees_fixed_depth(const appcore_model *m, const float *rows,
 	}
 }
 
-static void margins_trees(const appcore_model *m, const float *rows, size_t count, float *margins)
+static void margins_trees(const appcore_model *m, const float *rows, size_t count,
+			  size_t tree_begin, size_t tree_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 
 	if (!m->has_categorical) {
-		margins_trees_fixed_depth(m, rows, count, margins);
+		margins_trees_fixed_depth(m, rows, count, tree_begin, tree_end, margins);
 		return;
 	}
 	if (groups == 1) {
-		for (size_t t = 0; t < m->num_trees; t++) {
+		for (size_t t = tree_begin; t < tree_end; t++) {
 			const uint32_t root = m->tree_roots[t];
 
 			for (size_t r = 0; r < count; r++)
@@ -108,7 +110,7 @@ static void margins_trees(const appcore_model *m, const float *rows, size_t coun
 		}
 		return;
 	}
-	for (size_t t = 0; t < m->num_trees; t++) {
+	for (size_t t = tree_begin; t < tree_end; t++) {
 		const uint32_t root = m->tree_roots[t];
 		const uint32_t g = m->tree_groups[t];
 
@@ -137,22 +139,16 @@ static void margins_linear(const appcore_model *m, const float *rows, size_t cou
 	}
 }
 
-int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_rows,
-			  appcore_output_kind kind, float *out, appcore_error *err)
+int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows,
+		      appcore_output_kind kind, size_t tree_begin, size_t tree_end, float *out,
+		      appcore_error *err)
 {
 	float stack[STACK_MARGINS];
 	float *margins = stack;
-	const size_t groups = m ? m->num_groups : 0;
-	size_t block;
-	size_t width;
+	const size_t groups = m->num_groups;
+	const size_t width = appcore_model_output_size(m, kind);
+	size_t block = STACK_MARGINS / groups;
 
-	if (m == NULL || out == NULL || (rows == NULL && num_rows > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_predict: NULL argument");
-	if (kind != APPCORE_OUTPUT_VALUE && kind != APPCORE_OUTPUT_MARGIN)
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_predict: unknown output kind %d",
-				    (int)kind);
-	width = appcore_model_output_size(m, kind);
-	block = STACK_MARGINS / groups;
 	if (block > BLOCK_ROWS)
 		block = BLOCK_ROWS;
 	if (block == 0) {
@@ -170,7 +166,7 @@ int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_
 		if (m->booster == AC_BOOSTER_GBLINEAR)
 			margins_linear(m, block_rows, count, margins);
 		else
-			margins_trees(m, block_rows, count, margins);
+			margins_trees(m, block_rows, count, tree_begin, tree_end, margins);
 		if (kind == APPCORE_OUTPUT_MARGIN) {
 			memcpy(out + start * width, margins, count * groups * sizeof(*margins));
 			continue;
@@ -182,4 +178,49 @@ int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_
 	if (margins != stack)
 		free(margins);
 	return APPCORE_OK;
+}
+
+int appcore_predict_options_init(appcore_predict_options *options, unsigned int version)
+{
+	if (options == NULL || version == 0 || version > APPCORE_PREDICT_OPTIONS_VERSION)
+		return APPCORE_EINVAL;
+	memset(options, 0, sizeof(*options));
+	options->version = version;
+	options->output = APPCORE_OUTPUT_VALUE;
+	options->max_batch_rows = APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS;
+	return APPCORE_OK;
+}
+
+int ac_predict_options_check(const appcore_predict_options *options, appcore_error *err)
+{
+	if (options->version == 0 || options->version > APPCORE_PREDICT_OPTIONS_VERSION)
+		return ac_error_set(
+		    err, APPCORE_EINVAL,
+		    "appcore_predict_options: unknown version %u (this library knows "
+		    "1..%d)",
+		    options->version, APPCORE_PREDICT_OPTIONS_VERSION);
+	if (options->output != APPCORE_OUTPUT_VALUE && options->output != APPCORE_OUTPUT_MARGIN)
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_predict_options: unknown output kind %d",
+				    (int)options->output);
+	return APPCORE_OK;
+}
+
+int appcore_predict(float *out, const appcore_model *m, const float *rows, size_t num_rows,
+		    const appcore_predict_options *options, appcore_error *err)
+{
+	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
+	size_t tree_begin, tree_end;
+	int rc;
+
+	if (m == NULL || out == NULL || (rows == NULL && num_rows > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict: NULL argument");
+	if (options == NULL)
+		options = &defaults;
+	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK ||
+	    (rc = ac_model_tree_range(&tree_begin, &tree_end, m, options->iteration_begin,
+				      options->iteration_end, err)) != APPCORE_OK)
+		return rc;
+	return ac_engine_predict(m, rows, num_rows, options->output, tree_begin, tree_end, out,
+				 err);
 }

@@ -20,17 +20,17 @@ static double bits_double(uint64_t bits)
 	return value;
 }
 
-double ac_series_value(const appcore_series *series)
+double ac_series_value(const appcore_metrics_series *series)
 {
 	return bits_double(atomic_load_explicit(&series->value_bits, memory_order_relaxed));
 }
 
-void ac_series_store(appcore_series *series, double value)
+void ac_series_store(appcore_metrics_series *series, double value)
 {
 	atomic_store_explicit(&series->value_bits, double_bits(value), memory_order_relaxed);
 }
 
-static void series_add(appcore_series *series, double delta)
+static void series_add(appcore_metrics_series *series, double delta)
 {
 	uint64_t old = atomic_load_explicit(&series->value_bits, memory_order_relaxed);
 	/* on failure old is reloaded; integer increments stay exact up to 2^53 */
@@ -40,34 +40,34 @@ static void series_add(appcore_series *series, double delta)
 		;
 }
 
-void appcore_counter_add(appcore_series *series, double value)
+void appcore_metrics_counter_add(appcore_metrics_series *series, double value)
 {
 	if (series == NULL || !(value >= 0))
 		return;
 	series_add(series, value);
 }
 
-void appcore_counter_inc(appcore_series *series)
+void appcore_metrics_counter_inc(appcore_metrics_series *series)
 {
 	if (series != NULL)
 		series_add(series, 1.0);
 }
 
-void appcore_gauge_set(appcore_series *series, double value)
+void appcore_metrics_gauge_set(appcore_metrics_series *series, double value)
 {
 	if (series != NULL)
 		ac_series_store(series, value);
 }
 
-void appcore_gauge_add(appcore_series *series, double delta)
+void appcore_metrics_gauge_add(appcore_metrics_series *series, double delta)
 {
 	if (series != NULL)
 		series_add(series, delta);
 }
 
-void appcore_histogram_observe(appcore_series *series, double value)
+void appcore_metrics_histogram_observe(appcore_metrics_series *series, double value)
 {
-	const appcore_metric *family;
+	const appcore_metrics_family *family;
 	size_t i = 0;
 
 	if (series == NULL || isnan(value) || series->bucket_counts == NULL)
@@ -97,7 +97,7 @@ int appcore_metrics_new(appcore_metrics **out, appcore_error *err)
 	return APPCORE_OK;
 }
 
-static void series_free(appcore_series *series, size_t num_labels)
+static void series_free(appcore_metrics_series *series, size_t num_labels)
 {
 	for (size_t i = 0; series->label_values != NULL && i < num_labels; i++)
 		free(series->label_values[i]);
@@ -106,15 +106,15 @@ static void series_free(appcore_series *series, size_t num_labels)
 	free(series);
 }
 
-static void family_free(appcore_metric *family)
+static void family_free(appcore_metrics_family *family)
 {
-	appcore_series *series;
+	appcore_metrics_series *series;
 
 	if (family == NULL)
 		return;
 	series = atomic_load_explicit(&family->series, memory_order_relaxed);
 	while (series != NULL) {
-		appcore_series *next = series->next;
+		appcore_metrics_series *next = series->next;
 		series_free(series, family->num_labels);
 		series = next;
 	}
@@ -192,9 +192,10 @@ static int check_buckets(const char *name, const double *buckets, size_t num_buc
 	return APPCORE_OK;
 }
 
-static appcore_series *series_create(appcore_metric *family, const char *const *label_values)
+static appcore_metrics_series *series_create(appcore_metrics_family *family,
+					     const char *const *label_values)
 {
-	appcore_series *series = calloc(1, sizeof(*series));
+	appcore_metrics_series *series = calloc(1, sizeof(*series));
 
 	if (series == NULL)
 		return NULL;
@@ -224,12 +225,12 @@ fail:
 	return NULL;
 }
 
-int ac_metrics_register_locked(appcore_metric **out, appcore_metrics *metrics,
+int ac_metrics_register_locked(appcore_metrics_family **out, appcore_metrics *metrics,
 			       enum ac_metric_type type, const char *name, const char *help,
 			       const char *const *label_names, size_t num_labels,
 			       const double *buckets, size_t num_buckets, appcore_error *err)
 {
-	appcore_metric *family;
+	appcore_metrics_family *family;
 	int rc;
 
 	for (size_t i = 0; i < metrics->num_families; i++)
@@ -238,7 +239,7 @@ int ac_metrics_register_locked(appcore_metric **out, appcore_metrics *metrics,
 					    name);
 	if (metrics->num_families == metrics->cap_families) {
 		size_t cap = metrics->cap_families ? metrics->cap_families * 2 : 16;
-		appcore_metric **grown = realloc(metrics->families, cap * sizeof(*grown));
+		appcore_metrics_family **grown = realloc(metrics->families, cap * sizeof(*grown));
 		if (grown == NULL)
 			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		metrics->families = grown;
@@ -269,7 +270,7 @@ int ac_metrics_register_locked(appcore_metric **out, appcore_metrics *metrics,
 	}
 	/* an unlabelled family has exactly one series: export it at 0 from the start */
 	if (rc == APPCORE_OK && num_labels == 0) {
-		appcore_series *series = series_create(family, NULL);
+		appcore_metrics_series *series = series_create(family, NULL);
 		if (series == NULL)
 			rc = APPCORE_ENOMEM;
 		atomic_store_explicit(&family->series, series, memory_order_release);
@@ -283,10 +284,10 @@ int ac_metrics_register_locked(appcore_metric **out, appcore_metrics *metrics,
 	return APPCORE_OK;
 }
 
-int ac_metrics_register(appcore_metric **out, appcore_metrics *metrics, enum ac_metric_type type,
-			const char *name, const char *help, const char *const *label_names,
-			size_t num_labels, const double *buckets, size_t num_buckets,
-			appcore_error *err)
+int ac_metrics_register(appcore_metrics_family **out, appcore_metrics *metrics,
+			enum ac_metric_type type, const char *name, const char *help,
+			const char *const *label_names, size_t num_labels, const double *buckets,
+			size_t num_buckets, appcore_error *err)
 {
 	int rc;
 
@@ -308,33 +309,36 @@ int ac_metrics_register(appcore_metric **out, appcore_metrics *metrics, enum ac_
 	return rc;
 }
 
-int appcore_metrics_counter(appcore_metric **out, appcore_metrics *metrics, const char *name,
-			    const char *help, const char *const *label_names, size_t num_labels,
-			    appcore_error *err)
+int appcore_metrics_add_counter(appcore_metrics_family **out, appcore_metrics *metrics,
+				const char *name, const char *help, const char *const *label_names,
+				size_t num_labels, appcore_error *err)
 {
 	return ac_metrics_register(out, metrics, AC_METRIC_COUNTER, name, help, label_names,
 				   num_labels, NULL, 0, err);
 }
 
-int appcore_metrics_gauge(appcore_metric **out, appcore_metrics *metrics, const char *name,
-			  const char *help, const char *const *label_names, size_t num_labels,
-			  appcore_error *err)
+int appcore_metrics_add_gauge(appcore_metrics_family **out, appcore_metrics *metrics,
+			      const char *name, const char *help, const char *const *label_names,
+			      size_t num_labels, appcore_error *err)
 {
 	return ac_metrics_register(out, metrics, AC_METRIC_GAUGE, name, help, label_names,
 				   num_labels, NULL, 0, err);
 }
 
-int appcore_metrics_histogram(appcore_metric **out, appcore_metrics *metrics, const char *name,
-			      const char *help, const char *const *label_names, size_t num_labels,
-			      const double *buckets, size_t num_buckets, appcore_error *err)
+int appcore_metrics_add_histogram(appcore_metrics_family **out, appcore_metrics *metrics,
+				  const char *name, const char *help,
+				  const char *const *label_names, size_t num_labels,
+				  const double *buckets, size_t num_buckets, appcore_error *err)
 {
 	return ac_metrics_register(out, metrics, AC_METRIC_HISTOGRAM, name, help, label_names,
 				   num_labels, buckets, num_buckets, err);
 }
 
-static appcore_series *find_series(appcore_metric *metric, const char *const *label_values)
+static appcore_metrics_series *find_series(appcore_metrics_family *metric,
+					   const char *const *label_values)
 {
-	appcore_series *series = atomic_load_explicit(&metric->series, memory_order_acquire);
+	appcore_metrics_series *series =
+	    atomic_load_explicit(&metric->series, memory_order_acquire);
 
 	for (; series != NULL; series = series->next) {
 		size_t i;
@@ -347,13 +351,13 @@ static appcore_series *find_series(appcore_metric *metric, const char *const *la
 	return NULL;
 }
 
-int appcore_metric_series(appcore_series **out, appcore_metric *metric,
-			  const char *const *label_values, appcore_error *err)
+int appcore_metrics_get_series(appcore_metrics_series **out, appcore_metrics_family *metric,
+			       const char *const *label_values, appcore_error *err)
 {
-	appcore_series *series;
+	appcore_metrics_series *series;
 
 	if (out == NULL || metric == NULL)
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_metric_series: NULL argument");
+		return ac_error_set(err, APPCORE_EINVAL, "appcore_metrics_series: NULL argument");
 	*out = NULL;
 	if (metric->num_labels > 0) {
 		if (label_values == NULL)

@@ -11,9 +11,9 @@
 
 enum ac_metric_type { AC_METRIC_COUNTER, AC_METRIC_GAUGE, AC_METRIC_HISTOGRAM };
 
-struct appcore_series {
-	struct appcore_series *next; /* immutable once published */
-	appcore_metric *family;
+struct appcore_metrics_series {
+	struct appcore_metrics_series *next; /* immutable once published */
+	appcore_metrics_family *family;
 	char **label_values;
 	/* counters and gauges: the value; histograms: the sum. Bits of a double,
 	 * updated with compare-and-swap since C11 has no atomic double add. */
@@ -23,7 +23,7 @@ struct appcore_series {
 	void *bucket_alloc; /* bucket_counts, for free() */
 };
 
-struct appcore_metric {
+struct appcore_metrics_family {
 	appcore_metrics *registry;
 	char *name;
 	char *help;
@@ -34,28 +34,28 @@ struct appcore_metric {
 	size_t num_buckets;
 	/* Append-only list: readers walk it without a lock; writers hold
 	 * registry->lock and publish a fully built series with a release store. */
-	_Atomic(appcore_series *) series;
+	_Atomic(appcore_metrics_series *) series;
 	/* set for collector families: refreshes the values before rendering */
-	void (*collect)(appcore_metric *metric);
+	void (*collect)(appcore_metrics_family *metric);
 };
 
 struct appcore_metrics {
 	pthread_mutex_t lock; /* registration, series creation, render */
-	appcore_metric **families;
+	appcore_metrics_family **families;
 	size_t num_families;
 	size_t cap_families;
 };
 
-int ac_metrics_register(appcore_metric **out, appcore_metrics *metrics, enum ac_metric_type type,
-			const char *name, const char *help, const char *const *label_names,
-			size_t num_labels, const double *buckets, size_t num_buckets,
-			appcore_error *err);
+int ac_metrics_register(appcore_metrics_family **out, appcore_metrics *metrics,
+			enum ac_metric_type type, const char *name, const char *help,
+			const char *const *label_names, size_t num_labels, const double *buckets,
+			size_t num_buckets, appcore_error *err);
 /* With registry->lock held. */
-int ac_metrics_register_locked(appcore_metric **out, appcore_metrics *metrics,
+int ac_metrics_register_locked(appcore_metrics_family **out, appcore_metrics *metrics,
 			       enum ac_metric_type type, const char *name, const char *help,
 			       const char *const *label_names, size_t num_labels,
 			       const double *buckets, size_t num_buckets, appcore_error *err);
-double ac_series_value(const appcore_series *series);
-void ac_series_store(appcore_series *series, double value);
+double ac_series_value(const appcore_metrics_series *series);
+void ac_series_store(appcore_metrics_series *series, double value);
 
 #endif

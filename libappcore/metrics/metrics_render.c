@@ -22,9 +22,9 @@ static void put_escaped(ac_strbuf *buf, const char *text, int quote)
 }
 
 /* {a="x",b="y"} plus an optional le label; nothing when there are no labels. */
-static void put_labels(ac_strbuf *buf, const appcore_series *series, const char *le)
+static void put_labels(ac_strbuf *buf, const appcore_metrics_series *series, const char *le)
 {
-	const appcore_metric *family = series->family;
+	const appcore_metrics_family *family = series->family;
 
 	if (family->num_labels == 0 && le == NULL)
 		return;
@@ -46,7 +46,7 @@ static void put_labels(ac_strbuf *buf, const appcore_series *series, const char 
 }
 
 static void put_sample(ac_strbuf *buf, const char *name, const char *suffix,
-		       const appcore_series *series, const char *le, double value)
+		       const appcore_metrics_series *series, const char *le, double value)
 {
 	ac_strbuf_puts(buf, name);
 	ac_strbuf_puts(buf, suffix);
@@ -56,9 +56,9 @@ static void put_sample(ac_strbuf *buf, const char *name, const char *suffix,
 	ac_strbuf_putc(buf, '\n');
 }
 
-static void render_histogram(ac_strbuf *buf, const appcore_series *series)
+static void render_histogram(ac_strbuf *buf, const appcore_metrics_series *series)
 {
-	const appcore_metric *family = series->family;
+	const appcore_metrics_family *family = series->family;
 	char le[AC_DOUBLE_BUFSIZE];
 	uint64_t cumulative = 0;
 
@@ -77,15 +77,15 @@ static void render_histogram(ac_strbuf *buf, const appcore_series *series)
 
 static int compare_families(const void *a, const void *b)
 {
-	const appcore_metric *fa = *(appcore_metric *const *)a;
-	const appcore_metric *fb = *(appcore_metric *const *)b;
+	const appcore_metrics_family *fa = *(appcore_metrics_family *const *)a;
+	const appcore_metrics_family *fb = *(appcore_metrics_family *const *)b;
 	return strcmp(fa->name, fb->name);
 }
 
 static int compare_series(const void *a, const void *b)
 {
-	const appcore_series *sa = *(appcore_series *const *)a;
-	const appcore_series *sb = *(appcore_series *const *)b;
+	const appcore_metrics_series *sa = *(appcore_metrics_series *const *)a;
+	const appcore_metrics_series *sb = *(appcore_metrics_series *const *)b;
 
 	for (size_t i = 0; i < sa->family->num_labels; i++) {
 		int c = strcmp(sa->label_values[i], sb->label_values[i]);
@@ -108,16 +108,16 @@ static const char *type_name(enum ac_metric_type type)
 	return "untyped";
 }
 
-static int render_family(ac_strbuf *buf, appcore_metric *family)
+static int render_family(ac_strbuf *buf, appcore_metrics_family *family)
 {
-	appcore_series *head = atomic_load_explicit(&family->series, memory_order_acquire);
-	appcore_series **sorted;
+	appcore_metrics_series *head = atomic_load_explicit(&family->series, memory_order_acquire);
+	appcore_metrics_series **sorted;
 	size_t n = 0;
 
 	ac_strbuf_printf(buf, "# HELP %s ", family->name);
 	put_escaped(buf, family->help, 0);
 	ac_strbuf_printf(buf, "\n# TYPE %s %s\n", family->name, type_name(family->type));
-	for (appcore_series *s = head; s != NULL; s = s->next)
+	for (appcore_metrics_series *s = head; s != NULL; s = s->next)
 		n++;
 	if (n == 0)
 		return 0;
@@ -125,7 +125,7 @@ static int render_family(ac_strbuf *buf, appcore_metric *family)
 	if (sorted == NULL)
 		return -1;
 	n = 0;
-	for (appcore_series *s = head; s != NULL; s = s->next)
+	for (appcore_metrics_series *s = head; s != NULL; s = s->next)
 		sorted[n++] = s;
 	qsort(sorted, n, sizeof(*sorted), compare_series);
 	for (size_t i = 0; i < n; i++) {
@@ -142,7 +142,7 @@ static int render_family(ac_strbuf *buf, appcore_metric *family)
 int appcore_metrics_render(char **out, size_t *out_len, appcore_metrics *metrics,
 			   appcore_error *err)
 {
-	appcore_metric **sorted = NULL;
+	appcore_metrics_family **sorted = NULL;
 	ac_strbuf buf;
 	size_t n;
 	int failed = 0;

@@ -68,12 +68,12 @@ static double boot_time(void)
 	return btime;
 }
 
-static appcore_series *only_series(appcore_metric *metric)
+static appcore_metrics_series *only_series(appcore_metrics_family *metric)
 {
 	return atomic_load_explicit(&metric->series, memory_order_acquire);
 }
 
-static void collect_cpu(appcore_metric *metric)
+static void collect_cpu(appcore_metrics_family *metric)
 {
 	struct proc_stat st;
 	if (read_proc_stat(&st) == 0)
@@ -81,21 +81,21 @@ static void collect_cpu(appcore_metric *metric)
 				(st.utime_ticks + st.stime_ticks) / (double)sysconf(_SC_CLK_TCK));
 }
 
-static void collect_rss(appcore_metric *metric)
+static void collect_rss(appcore_metrics_family *metric)
 {
 	struct proc_stat st;
 	if (read_proc_stat(&st) == 0)
 		ac_series_store(only_series(metric), st.rss_pages * (double)sysconf(_SC_PAGESIZE));
 }
 
-static void collect_vsize(appcore_metric *metric)
+static void collect_vsize(appcore_metrics_family *metric)
 {
 	struct proc_stat st;
 	if (read_proc_stat(&st) == 0)
 		ac_series_store(only_series(metric), st.vsize);
 }
 
-static void collect_start(appcore_metric *metric)
+static void collect_start(appcore_metrics_family *metric)
 {
 	struct proc_stat st;
 	if (read_proc_stat(&st) == 0)
@@ -103,7 +103,7 @@ static void collect_start(appcore_metric *metric)
 				boot_time() + st.start_ticks / (double)sysconf(_SC_CLK_TCK));
 }
 
-static void collect_open_fds(appcore_metric *metric)
+static void collect_open_fds(appcore_metrics_family *metric)
 {
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *entry;
@@ -119,7 +119,7 @@ static void collect_open_fds(appcore_metric *metric)
 	ac_series_store(only_series(metric), count - 1);
 }
 
-static void collect_max_fds(appcore_metric *metric)
+static void collect_max_fds(appcore_metrics_family *metric)
 {
 	struct rlimit limit;
 	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
@@ -127,13 +127,13 @@ static void collect_max_fds(appcore_metric *metric)
 				limit.rlim_cur == RLIM_INFINITY ? -1.0 : (double)limit.rlim_cur);
 }
 
-int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_error *err)
+int appcore_metrics_add_process_collector(appcore_metrics *metrics, appcore_error *err)
 {
 	static const struct {
 		const char *name;
 		const char *help;
 		enum ac_metric_type type;
-		void (*collect)(appcore_metric *);
+		void (*collect)(appcore_metrics_family *);
 	} collectors[] = {
 		{ "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
 		  AC_METRIC_COUNTER, collect_cpu },
@@ -154,7 +154,7 @@ int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_e
 
 	if (metrics == NULL)
 		return ac_error_set(err, APPCORE_EINVAL,
-				    "appcore_metrics_enable_process_collector: metrics is NULL");
+				    "appcore_metrics_add_process_collector: metrics is NULL");
 	pthread_mutex_lock(&metrics->lock);
 	/* all or nothing: check every name before registering any */
 	for (size_t i = 0; i < n && rc == APPCORE_OK; i++)
@@ -166,7 +166,7 @@ int appcore_metrics_enable_process_collector(appcore_metrics *metrics, appcore_e
 				break;
 			}
 	for (size_t i = 0; i < n && rc == APPCORE_OK; i++) {
-		appcore_metric *metric = NULL;
+		appcore_metrics_family *metric = NULL;
 		rc = ac_metrics_register_locked(&metric, metrics, collectors[i].type,
 						collectors[i].name, collectors[i].help, NULL, 0,
 						NULL, 0, err);

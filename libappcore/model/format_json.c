@@ -1,6 +1,7 @@
 /* XGBoost JSON model files: the document is checked field by field and each tree handed to
  * the builder (build.h) in its neutral form. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include "core/error_internal.h"
 #include "core/json_depth.h"
+#include "core/json_nan.h"
 #include "model/build.h"
 #include "model/model_internal.h"
 
@@ -424,6 +426,10 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 	    (rc = string_param(&leaf_vector, param, "size_leaf_vector", "0", 1u << 20,
 			       "gbtree_model_param", err)) != 0)
 		return rc;
+	if (m->num_parallel_tree == 0)
+		return ac_error_set(
+		    err, APPCORE_EMODEL,
+		    "gbtree_model_param.num_parallel_tree: expected at least 1, got 0");
 	if (leaf_vector > 1)
 		return ac_error_set(err, APPCORE_EUNSUPPORTED,
 				    "vector-leaf (multi-target) trees are not supported "
@@ -445,6 +451,7 @@ static int parse_gbtree(appcore_model *m, const json_t *model, const json_t *wei
 	}
 	if ((rc = ac_model_reserve_trees(m, num_trees, total, err)) != 0)
 		return rc;
+	m->layer_trees = m->num_parallel_tree * m->num_groups;
 	for (size_t i = 0; i < num_trees; i++) {
 		const json_t *g = json_array_get(info, i);
 		float weight = 1.0f;
@@ -549,6 +556,23 @@ static void parse_version(appcore_model *m, const json_t *root)
 					 (long long)json_integer_value(json_array_get(v, i)));
 }
 
+/* Early stopping writes learner.attributes.best_iteration as a decimal string. */
+static int parse_best_iteration(appcore_model *m, const json_t *learner, appcore_error *err)
+{
+	const json_t *attributes = json_object_get(learner, "attributes");
+	size_t best;
+	int rc;
+
+	m->best_iteration = -1;
+	if (!json_is_object(attributes) || json_object_get(attributes, "best_iteration") == NULL)
+		return APPCORE_OK;
+	if ((rc = string_param(&best, attributes, "best_iteration", NULL, (size_t)LONG_MAX / 2,
+			       "learner.attributes", err)) != 0)
+		return rc;
+	m->best_iteration = (long)best;
+	return APPCORE_OK;
+}
+
 static int parse_root(appcore_model *m, const json_t *root, appcore_error *err)
 {
 	const json_t *learner, *param, *objective, *name, *base_score;
@@ -595,63 +619,10 @@ static int parse_root(appcore_model *m, const json_t *root, appcore_error *err)
 	if (m->base_score == NULL || m->base_margin == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	if ((rc = parse_base_score(m, json_string_value(base_score), err)) != 0 ||
-	    (rc = parse_features(m, learner, err)) != 0)
+	    (rc = parse_features(m, learner, err)) != 0 ||
+	    (rc = parse_best_iteration(m, learner, err)) != 0)
 		return rc;
 	return parse_booster(m, learner, err);
-}
-
-/* XGBoost writes NaN for the unused split_conditions of categorical nodes, which is not JSON.
- * Rewrite bare NaN tokens (outside strings) to null; the tree parser then accepts null only
- * where a value is unused. Returns NULL when nothing needs rewriting (or on ENOMEM: *failed). */
-static char *rewrite_nan(const char *data, size_t len, size_t *out_len, bool *failed)
-{
-	bool in_string = false, found = false;
-	char *out;
-	size_t o = 0;
-
-	*failed = false;
-	for (size_t i = 0; i < len; i++) {
-		if (in_string) {
-			if (data[i] == '\\')
-				i++;
-			else if (data[i] == '"')
-				in_string = false;
-		} else if (data[i] == '"') {
-			in_string = true;
-		} else if (data[i] == 'N' && len - i >= 3 && memcmp(data + i, "NaN", 3) == 0) {
-			found = true;
-			break;
-		}
-	}
-	if (!found)
-		return NULL;
-	if ((out = malloc(len / 3 * 4 + 4)) == NULL) {
-		*failed = true;
-		return NULL;
-	}
-	in_string = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
-
-		if (in_string) {
-			out[o++] = c;
-			if (c == '\\' && i + 1 < len)
-				out[o++] = data[++i];
-			else if (c == '"')
-				in_string = false;
-		} else if (c == 'N' && len - i >= 3 && memcmp(data + i, "NaN", 3) == 0) {
-			if (o > 0 && out[o - 1] == '-')
-				o--;
-			memcpy(out + o, "null", 4);
-			o += 4;
-			i += 2;
-		} else {
-			in_string = c == '"';
-			out[o++] = c;
-		}
-	}
-	*out_len = o;
-	return out;
 }
 
 /* Refused before Jansson parses it (see json_depth.h). */
@@ -678,7 +649,7 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 				       "not valid JSON at line %d, column %d: nested deeper than %d "
 				       "levels",
 				       line, column, MAX_MODEL_DEPTH);
-	rewritten = rewrite_nan(data, len, &rewritten_len, &failed);
+	rewritten = ac_json_rewrite_nan(data, len, &rewritten_len, &failed);
 	if (failed)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	root = json_loadb(rewritten ? rewritten : data, rewritten ? rewritten_len : len,

@@ -1,4 +1,4 @@
-/* Model handle lifetime, identity and metadata. */
+/* Model handle lifetime, identity (fixed at load) and metadata. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,15 @@
 /* Model files beyond this are surely not what the user meant to load. */
 #define MAX_MODEL_FILE_BYTES ((size_t)2 << 30)
 
+int appcore_model_load_options_init(appcore_model_load_options *options, unsigned int version)
+{
+	if (options == NULL || version == 0 || version > APPCORE_MODEL_LOAD_OPTIONS_VERSION)
+		return APPCORE_EINVAL;
+	memset(options, 0, sizeof(*options));
+	options->version = version;
+	return APPCORE_OK;
+}
+
 static char *json_text(const char *s)
 {
 	json_t *v = json_string(s);
@@ -21,44 +30,31 @@ static char *json_text(const char *s)
 	return text;
 }
 
-int appcore_model_set_identity(appcore_model *model, const char *name, const char *version,
-			       appcore_error *err)
+/* Name, version and the `,"model":{...}}` suffix of every prediction answer. */
+static int set_identity(appcore_model *model, const char *name, const char *version,
+			appcore_error *err)
 {
-	char *name_copy, *version_copy, *name_json, *version_json, *suffix = NULL;
-	int len = -1;
+	char *name_json = json_text(name), *version_json = json_text(version);
+	int len;
 
-	if (model == NULL || name == NULL || version == NULL || name[0] == '\0')
-		return ac_error_set(err, APPCORE_EINVAL, "model identity needs a non-empty name and a "
-				    "version");
-	name_json = json_text(name);
-	version_json = json_text(version);
 	if (name_json == NULL || version_json == NULL) {
 		free(name_json);
 		free(version_json);
+		/* json_string() refuses text that is not UTF-8 */
 		return ac_error_set(err, APPCORE_EINVAL, "model name and version must be UTF-8 text");
 	}
-	name_copy = strdup(name);
-	version_copy = strdup(version);
+	model->name = strdup(name);
+	model->version = strdup(version);
 	len = snprintf(NULL, 0, ",\"model\":{\"name\":%s,\"version\":%s}}", name_json, version_json);
-	suffix = malloc((size_t)len + 1);
-	if (suffix)
-		snprintf(suffix, (size_t)len + 1, ",\"model\":{\"name\":%s,\"version\":%s}}", name_json,
-			 version_json);
+	model->response_suffix = malloc((size_t)len + 1);
+	if (model->response_suffix != NULL)
+		snprintf(model->response_suffix, (size_t)len + 1,
+			 ",\"model\":{\"name\":%s,\"version\":%s}}", name_json, version_json);
+	model->response_suffix_len = (size_t)len;
 	free(name_json);
 	free(version_json);
-	if (name_copy == NULL || version_copy == NULL || suffix == NULL) {
-		free(name_copy);
-		free(version_copy);
-		free(suffix);
+	if (model->name == NULL || model->version == NULL || model->response_suffix == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	free(model->name);
-	free(model->version);
-	free(model->response_suffix);
-	model->name = name_copy;
-	model->version = version_copy;
-	model->response_suffix = suffix;
-	model->response_suffix_len = (size_t)len;
 	return APPCORE_OK;
 }
 
@@ -88,28 +84,67 @@ void ac_model_destroy(appcore_model *m)
 	free(m);
 }
 
-int appcore_model_load_buffer(appcore_model **out, const char *data, size_t len,
-			      appcore_error *err)
+static int check_options(const appcore_model_load_options *options, appcore_error *err)
+{
+	if (options != NULL &&
+	    (options->version == 0 || options->version > APPCORE_MODEL_LOAD_OPTIONS_VERSION))
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_model_load_options: unknown version %u (this library "
+				    "knows 1..%d)",
+				    options->version, APPCORE_MODEL_LOAD_OPTIONS_VERSION);
+	if (options != NULL && options->name != NULL && options->name[0] == '\0')
+		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_options: empty name");
+	return APPCORE_OK;
+}
+
+/* Parse data into a new model named default_name unless the options name it. */
+static int load(appcore_model **out, const char *data, size_t len, const char *default_name,
+		const appcore_model_load_options *options, appcore_error *err)
 {
 	appcore_model *m;
 	int rc;
 
-	if (out == NULL || (data == NULL && len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_buffer: NULL argument");
-	*out = NULL;
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	atomic_init(&m->refs, 1);
-	rc = ac_model_parse(m, data ? data : "", len, err);
+	m->best_iteration = -1;
+	rc = ac_model_parse(m, data, len, err);
 	if (rc == APPCORE_OK)
-		rc = appcore_model_set_identity(m, "model", "", err);
+		rc = set_identity(m, options && options->name ? options->name : default_name,
+				  options && options->model_version ? options->model_version : "",
+				  err);
+	if (rc == APPCORE_OK && options != NULL && options->use_best_iteration &&
+	    m->best_iteration >= 0 && m->booster != AC_BOOSTER_GBLINEAR) {
+		if ((size_t)m->best_iteration >= ac_model_num_iterations(m))
+			rc = ac_error_set(
+			    err, APPCORE_EMODEL,
+			    "learner.attributes.best_iteration: %ld is beyond the model's "
+			    "%zu iterations",
+			    m->best_iteration, ac_model_num_iterations(m));
+		else
+			m->default_iteration_end = (size_t)m->best_iteration + 1;
+	}
 	if (rc != APPCORE_OK) {
 		ac_model_destroy(m);
 		return rc;
 	}
 	*out = m;
 	return APPCORE_OK;
+}
+
+int appcore_model_load_buffer(appcore_model **out, const void *data, size_t len,
+			      const appcore_model_load_options *options, appcore_error *err)
+{
+	int rc;
+
+	if (out == NULL || (data == NULL && len > 0))
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_model_load_buffer: NULL argument");
+	*out = NULL;
+	if ((rc = check_options(options, err)) != APPCORE_OK)
+		return rc;
+	return load(out, data ? data : "", len, "model", options, err);
 }
 
 static int read_file(char **data, size_t *len, const char *path, appcore_error *err)
@@ -156,9 +191,27 @@ static int read_file(char **data, size_t *len, const char *path, appcore_error *
 	return APPCORE_OK;
 }
 
-int appcore_model_load_file(appcore_model **out, const char *path, appcore_error *err)
+/* The file name without directory and extension ("models/iris.json" -> "iris"); "model" when
+ * nothing is left or the name is not UTF-8 (json_text refuses it). */
+static void name_from_path(char *name, size_t size, const char *path)
 {
-	const char *base, *dot;
+	const char *base = strrchr(path, '/');
+	const char *dot;
+	char *check;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	snprintf(name, size, "%.*s",
+		 (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)), base);
+	check = name[0] ? json_text(name) : NULL;
+	if (check == NULL)
+		snprintf(name, size, "model");
+	free(check);
+}
+
+int appcore_model_load_file(appcore_model **out, const char *path,
+			    const appcore_model_load_options *options, appcore_error *err)
+{
 	char name[256];
 	char *data = NULL;
 	size_t len = 0;
@@ -167,34 +220,16 @@ int appcore_model_load_file(appcore_model **out, const char *path, appcore_error
 	if (out == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_file: NULL argument");
 	*out = NULL;
-	dot = strrchr(path, '.');
-	if (dot != NULL && strcmp(dot, ".ubj") == 0)
-		return ac_error_set(err, APPCORE_EUNSUPPORTED,
-				    "%s: UBJSON models are not supported; save the model as JSON with "
-				    "booster.save_model(\"model.json\")", path);
+	if ((rc = check_options(options, err)) != APPCORE_OK)
+		return rc;
 	if ((rc = read_file(&data, &len, path, err)) != APPCORE_OK)
 		return rc;
-	rc = appcore_model_load_buffer(out, data, len, err);
+	name_from_path(name, sizeof(name), path);
+	rc = load(out, data, len, name, options, err);
 	free(data);
-	if (rc != APPCORE_OK) {
-		if (rc != APPCORE_ENOMEM)
-			ac_error_prefix(err, path);
-		return rc;
-	}
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	dot = strrchr(base, '.');
-	snprintf(name, sizeof(name), "%.*s",
-		 (int)(dot && dot != base && strcmp(dot, ".json") == 0 ? (size_t)(dot - base)
-								       : strlen(base)),
-		 base);
-	/* a file name that is not UTF-8 keeps the generic name */
-	if (name[0] != '\0' && appcore_model_set_identity(*out, name, "", NULL) == APPCORE_ENOMEM) {
-		appcore_model_unref(*out);
-		*out = NULL;
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	return APPCORE_OK;
+	if (rc != APPCORE_OK && rc != APPCORE_ENOMEM)
+		ac_error_prefix(err, path);
+	return rc;
 }
 
 appcore_model *appcore_model_ref(appcore_model *model)
@@ -272,6 +307,58 @@ size_t appcore_model_num_trees(const appcore_model *model)
 	return model->num_trees;
 }
 
+size_t ac_model_num_iterations(const appcore_model *model)
+{
+	if (model->booster == AC_BOOSTER_GBLINEAR)
+		return 1;
+	return model->layer_trees ? model->num_trees / model->layer_trees : 0;
+}
+
+size_t appcore_model_num_iterations(const appcore_model *model)
+{
+	return ac_model_num_iterations(model);
+}
+
+int appcore_model_best_iteration(size_t *iteration, const appcore_model *model)
+{
+	if (iteration == NULL || model == NULL)
+		return APPCORE_EINVAL;
+	if (model->best_iteration < 0)
+		return APPCORE_ENOTFOUND;
+	*iteration = (size_t)model->best_iteration;
+	return APPCORE_OK;
+}
+
+int ac_model_tree_range(size_t *tree_begin, size_t *tree_end, const appcore_model *m, size_t begin,
+			size_t end, appcore_error *err)
+{
+	const size_t iterations = ac_model_num_iterations(m);
+
+	/* the default: every tree, unless the model was loaded to stop at best_iteration */
+	if (begin == 0 && end == 0 && m->default_iteration_end == 0) {
+		*tree_begin = 0;
+		*tree_end = m->num_trees;
+		return APPCORE_OK;
+	}
+	if (begin == 0 && end == 0)
+		end = m->default_iteration_end;
+	if (end == 0)
+		end = iterations;
+	if (m->booster == AC_BOOSTER_GBLINEAR) {
+		/* XGBoost's gblinear has no trees to choose from and ignores the range */
+		*tree_begin = *tree_end = 0;
+		return APPCORE_OK;
+	}
+	if (begin >= end || end > iterations)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "iteration_range [%zu, %zu) is not within the model's %zu "
+				    "iterations",
+				    begin, end, iterations);
+	*tree_begin = begin * m->layer_trees;
+	*tree_end = end * m->layer_trees;
+	return APPCORE_OK;
+}
+
 const char *appcore_model_xgboost_version(const appcore_model *model)
 {
 	return model->xgboost_version;
@@ -295,6 +382,19 @@ long ac_model_feature_lookup(const appcore_model *model, const char *name)
 	return -1;
 }
 
+int appcore_model_feature_index(size_t *index, const appcore_model *model, const char *name)
+{
+	long column;
+
+	if (index == NULL || model == NULL || name == NULL)
+		return APPCORE_EINVAL;
+	column = ac_model_feature_lookup(model, name);
+	if (column < 0)
+		return APPCORE_ENOTFOUND;
+	*index = (size_t)column;
+	return APPCORE_OK;
+}
+
 static json_t *string_array(char *const *list, size_t n)
 {
 	json_t *arr;
@@ -310,30 +410,65 @@ static json_t *string_array(char *const *list, size_t n)
 	return arr;
 }
 
-int appcore_model_info_json(char **out, size_t *out_len, const appcore_model *model,
-			    appcore_error *err)
+static json_t *info_document(const appcore_model *model, appcore_model_info detail)
 {
-	json_t *doc, *base = json_array();
+	json_t *doc = json_pack("{s:s,s:s}", "name", model->name, "version", model->version);
+	json_t *base;
+
+	if (doc == NULL || detail == APPCORE_MODEL_INFO_IDENTITY)
+		return doc;
+	if (detail == APPCORE_MODEL_INFO_SUMMARY) {
+		if (json_object_update_new(doc,
+					   json_pack("{s:s,s:I,s:I}", "objective",
+						     model->objective->name, "num_features",
+						     (json_int_t)model->num_features, "num_outputs",
+						     (json_int_t)appcore_model_num_outputs(model))))
+			goto fail;
+		return doc;
+	}
+	base = json_array();
+	for (size_t g = 0; base && g < model->num_groups; g++)
+		if (json_array_append_new(base, json_real(model->base_score[g])) != 0)
+			goto fail_base;
+	if (base == NULL ||
+	    json_object_update_new(
+		doc,
+		json_pack(
+		    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "xgboost_version",
+		    model->xgboost_version, "booster", appcore_model_booster(model), "objective",
+		    model->objective->name, "num_features", (json_int_t)model->num_features,
+		    "num_outputs", (json_int_t)appcore_model_num_outputs(model), "num_class",
+		    (json_int_t)(model->objective->multiclass ? model->num_groups : 0), "num_trees",
+		    (json_int_t)model->num_trees, "num_parallel_tree",
+		    (json_int_t)(model->num_trees ? model->num_parallel_tree : 0), "num_iterations",
+		    (json_int_t)ac_model_num_iterations(model), "best_iteration",
+		    model->best_iteration >= 0 ? json_integer(model->best_iteration) : json_null(),
+		    "base_score", base, "feature_names",
+		    string_array(model->feature_names, model->num_features), "feature_types",
+		    string_array(model->feature_types, model->num_features))) != 0)
+		goto fail;
+	return doc;
+fail_base:
+	json_decref(base);
+fail:
+	json_decref(doc);
+	return NULL;
+}
+
+int appcore_model_info_json(char **out, size_t *out_len, const appcore_model *model,
+			    appcore_model_info detail, appcore_error *err)
+{
+	json_t *doc;
 	char *text;
 
 	if (out == NULL || model == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_info_json: NULL argument");
 	*out = NULL;
-	for (size_t g = 0; base && g < model->num_groups; g++)
-		json_array_append_new(base, json_real(model->base_score[g]));
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}",
-			"name", model->name, "version", model->version,
-			"xgboost_version", model->xgboost_version,
-			"booster", appcore_model_booster(model),
-			"objective", model->objective->name,
-			"num_features", (json_int_t)model->num_features,
-			"num_outputs", (json_int_t)appcore_model_num_outputs(model),
-			"num_class", (json_int_t)(model->objective->multiclass ? model->num_groups : 0),
-			"num_trees", (json_int_t)model->num_trees,
-			"num_parallel_tree", (json_int_t)(model->num_trees ? model->num_parallel_tree : 0),
-			"base_score", base,
-			"feature_names", string_array(model->feature_names, model->num_features),
-			"feature_types", string_array(model->feature_types, model->num_features));
+	if (detail != APPCORE_MODEL_INFO_IDENTITY && detail != APPCORE_MODEL_INFO_SUMMARY &&
+	    detail != APPCORE_MODEL_INFO_FULL)
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_model_info_json: unknown detail %d", (int)detail);
+	doc = info_document(model, detail);
 	/* names came from the model file: keep the output ASCII-safe whatever they hold */
 	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);

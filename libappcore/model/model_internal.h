@@ -63,6 +63,12 @@ struct appcore_model {
 	float *base_margin; /* per group, margin space */
 
 	size_t num_trees;
+	/* trees per boosting iteration (XGBoost's num_parallel_tree * num_group) */
+	size_t layer_trees;
+	/* early stopping's choice, from learner.attributes; -1 when absent */
+	long best_iteration;
+	/* iterations predicted when a caller asks for the default range: [0, this), 0 = all */
+	size_t default_iteration_end;
 	size_t trees_capacity; /* of tree_roots, tree_groups and tree_depths */
 	size_t num_parallel_tree;
 	uint32_t *tree_roots;  /* absolute node index of each tree's root */
@@ -84,7 +90,7 @@ struct appcore_model {
 	ac_feature_slot *feature_index; /* sorted copy of feature_names */
 };
 
-/* Parse an XGBoost JSON model into a zeroed model (refs and identity untouched). */
+/* Parse an XGBoost model file into a zeroed model (refs and identity untouched). */
 int ac_model_parse(appcore_model *model, const char *data, size_t len, appcore_error *err);
 
 /* Free everything a model owns, and the model. */
@@ -92,5 +98,13 @@ void ac_model_destroy(appcore_model *model);
 
 /* Column of the feature called name, or -1. */
 long ac_model_feature_lookup(const appcore_model *model, const char *name);
+
+/* Boosting iterations of the model (1 for gblinear). */
+size_t ac_model_num_iterations(const appcore_model *model);
+
+/* Trees [*tree_begin, *tree_end) of iterations [begin, end), (0, 0) meaning the model's
+ * default range. APPCORE_EREQUEST when the range is empty or beyond the model. */
+int ac_model_tree_range(size_t *tree_begin, size_t *tree_end, const appcore_model *model,
+			size_t begin, size_t end, appcore_error *err);
 
 #endif

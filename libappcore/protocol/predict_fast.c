@@ -138,6 +138,12 @@ static bool row(struct cursor *c, float *out, size_t num_features)
 			out[col++] = NAN;
 			continue;
 		}
+		/* Python's json.dumps spelling of a missing numpy value (see core/json_nan.h) */
+		if ((size_t)(c->end - c->p) >= 3 && memcmp(c->p, "NaN", 3) == 0) {
+			c->p += 3;
+			out[col++] = NAN;
+			continue;
+		}
 		if (!number(c, &value))
 			return false;
 		out[col] = (float)value;

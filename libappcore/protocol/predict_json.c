@@ -1,7 +1,6 @@
-/* The JSON prediction protocol: the common request shape is decoded by
- * predict_fast.c, everything else (and every error message) by Jansson here;
- * the response is written by hand (one allocation, %.9g numbers) because it is
- * on every request's path. */
+/* The JSON prediction protocol: the common request shape is decoded by predict_fast.c,
+ * everything else (and every error message) by Jansson here; the response is written by
+ * hand (one allocation, %.9g numbers) because it is on every request's path. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,32 +9,35 @@
 
 #include <jansson.h>
 
-#include "appcore/predict.h"
+#include "appcore/protocol.h"
 #include "core/error_internal.h"
 #include "core/json_depth.h"
+#include "core/json_nan.h"
+#include "engine/engine.h"
 #include "model/model_internal.h"
 #include "protocol/predict_fast.h"
+#include "protocol/predict_json_internal.h"
 
-#define DEFAULT_MAX_BATCH_ROWS 10000
 /* "%.9g" of a float32 is at most 15 characters ("-1.17549435e-38"), plus a comma. */
 #define MAX_NUMBER_CHARS 16
+/* Input floats decoded and predicted at a time on the general path (at least one row): memory
+ * stays bounded however many rows a request names and however many features each of its
+ * object rows leaves out. */
+#define GENERAL_BLOCK_FLOATS 65536
 
-void appcore_predict_options_init(appcore_predict_options *options)
-{
-	if (options == NULL)
-		return;
-	options->max_batch_rows = DEFAULT_MAX_BATCH_ROWS;
-	options->default_output = APPCORE_OUTPUT_VALUE;
-}
-
-void appcore_predict_response_release(appcore_predict_response *response)
+void appcore_response_dispose(appcore_response *response)
 {
 	if (response == NULL)
 		return;
 	free(response->body);
-	response->body = NULL;
-	response->body_len = 0;
-	response->rows = 0;
+	memset(response, 0, sizeof(*response));
+}
+
+int appcore_format_value(char *buffer, size_t size, float value)
+{
+	if (!isfinite(value))
+		return snprintf(buffer, size, "null");
+	return snprintf(buffer, size, "%.9g", (double)value);
 }
 
 static const char *kind_of(const json_t *v)
@@ -168,14 +170,25 @@ static int check_depth(const char *text, size_t len, appcore_error *err)
 	return APPCORE_OK;
 }
 
+/* Jansson's document for text, NaN read as null (see json_nan.h). */
 static json_t *load_request_json(const char *text, size_t len, appcore_error *err)
 {
 	json_error_t jerr;
 	json_t *doc;
+	char *rewritten;
+	size_t rewritten_len = 0;
+	bool failed;
 
 	if (check_depth(text, len, err) != APPCORE_OK)
 		return NULL;
-	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	rewritten = ac_json_rewrite_nan(text, len, &rewritten_len, &failed);
+	if (failed) {
+		ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	doc = json_loadb(rewritten ? rewritten : text, rewritten ? rewritten_len : len,
+			 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	free(rewritten);
 	if (doc == NULL)
 		parse_error(&jerr, err);
 	return doc;
@@ -197,38 +210,23 @@ int appcore_predict_parse_row(float *row, const appcore_model *model, const char
 	return rc;
 }
 
-static int request_fields(const json_t **instances, appcore_output_kind *kind, json_t *doc,
-			  const appcore_predict_options *options, appcore_error *err)
+/* "iteration_range": [begin, end] of non-negative integers, as XGBoost's argument. */
+static int iteration_range(size_t *begin, size_t *end, const json_t *v, appcore_error *err)
 {
-	const char *key;
-	json_t *value;
-	const json_t *output;
+	const json_t *b = json_array_get(v, 0), *e = json_array_get(v, 1);
 
-	if (!json_is_object(doc))
-		return ac_error_set(err, APPCORE_EREQUEST,
-				    "expected a JSON object with \"instances\", got %s", kind_of(doc));
-	json_object_foreach(doc, key, value) {
-		if (strcmp(key, "instances") != 0 && strcmp(key, "output") != 0)
-			return ac_error_set(err, APPCORE_EREQUEST,
-					    "unknown member \"%s\"; expected \"instances\" and "
-					    "optionally \"output\"", key);
-	}
-	*instances = json_object_get(doc, "instances");
-	if (*instances == NULL)
-		return ac_error_set(err, APPCORE_EREQUEST, "missing \"instances\"");
-	if (!json_is_array(*instances))
-		return ac_error_set(err, APPCORE_EREQUEST,
-				    "\"instances\": expected an array of rows, got %s",
-				    kind_of(*instances));
-	if (json_array_size(*instances) == 0)
-		return ac_error_set(err, APPCORE_EREQUEST, "\"instances\" is empty");
-	if (options->max_batch_rows > 0 && json_array_size(*instances) > options->max_batch_rows)
-		return ac_error_set(err, APPCORE_ELIMIT, "too many instances: %zu (limit %zu)",
-				    json_array_size(*instances), options->max_batch_rows);
-	*kind = options->default_output;
-	output = json_object_get(doc, "output");
-	if (output == NULL)
-		return APPCORE_OK;
+	if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(b) ||
+	    !json_is_integer(e) || json_integer_value(b) < 0 || json_integer_value(e) < 0)
+		return ac_error_set(
+		    err, APPCORE_EREQUEST,
+		    "\"iteration_range\": expected [begin, end] with integers >= 0");
+	*begin = (size_t)json_integer_value(b);
+	*end = (size_t)json_integer_value(e);
+	return APPCORE_OK;
+}
+
+static int output_kind(appcore_output_kind *kind, const json_t *output, appcore_error *err)
+{
 	if (json_is_string(output) && strcmp(json_string_value(output), "value") == 0)
 		*kind = APPCORE_OUTPUT_VALUE;
 	else if (json_is_string(output) && strcmp(json_string_value(output), "margin") == 0)
@@ -244,38 +242,235 @@ static int request_fields(const json_t **instances, appcore_output_kind *kind, j
 	return APPCORE_OK;
 }
 
-static char *write_response(size_t *len, const appcore_model *m, const float *values, size_t rows,
-			    size_t width, bool as_array)
+/* What a request asks for besides its rows. */
+struct request {
+	const json_t *instances;
+	appcore_output_kind kind;
+	size_t iteration_begin, iteration_end;
+};
+
+static int request_fields(struct request *req, json_t *doc, const appcore_predict_options *options,
+			  appcore_error *err)
+{
+	const char *key;
+	json_t *value;
+	int rc;
+
+	if (!json_is_object(doc))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "expected a JSON object with \"instances\", got %s",
+				    kind_of(doc));
+	req->kind = options->output;
+	req->iteration_begin = options->iteration_begin;
+	req->iteration_end = options->iteration_end;
+	json_object_foreach(doc, key, value)
+	{
+		if (strcmp(key, "output") == 0)
+			rc = output_kind(&req->kind, value, err);
+		else if (strcmp(key, "iteration_range") == 0)
+			rc =
+			    iteration_range(&req->iteration_begin, &req->iteration_end, value, err);
+		else if (strcmp(key, "instances") == 0)
+			rc = APPCORE_OK;
+		else
+			rc = ac_error_set(
+			    err, APPCORE_EREQUEST,
+			    "unknown member \"%s\"; expected \"instances\" and optionally "
+			    "\"output\" and \"iteration_range\"",
+			    key);
+		if (rc != APPCORE_OK)
+			return rc;
+	}
+	req->instances = json_object_get(doc, "instances");
+	if (req->instances == NULL)
+		return ac_error_set(err, APPCORE_EREQUEST, "missing \"instances\"");
+	if (!json_is_array(req->instances))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "\"instances\": expected an array of rows, got %s",
+				    kind_of(req->instances));
+	if (json_array_size(req->instances) == 0)
+		return ac_error_set(err, APPCORE_EREQUEST, "\"instances\" is empty");
+	if (options->max_batch_rows > 0 &&
+	    json_array_size(req->instances) > options->max_batch_rows)
+		return ac_error_set(err, APPCORE_ELIMIT, "too many instances: %zu (limit %zu)",
+				    json_array_size(req->instances), options->max_batch_rows);
+	return APPCORE_OK;
+}
+
+/* The response text, sized for every row up front: at most MAX_NUMBER_CHARS per number. */
+struct writer {
+	char *body;
+	char *p;
+	size_t width;
+	bool as_array;
+	size_t rows;
+};
+
+static bool writer_open(struct writer *w, const appcore_model *m, size_t rows, size_t width)
 {
 	static const char head[] = "{\"predictions\":[";
-	size_t cap = sizeof(head) + rows * (width * MAX_NUMBER_CHARS + 3) + m->response_suffix_len + 1;
-	char *body = malloc(cap);
-	char *p = body;
+	size_t cap =
+	    sizeof(head) + rows * (width * MAX_NUMBER_CHARS + 3) + m->response_suffix_len + 1;
 
-	if (body == NULL)
-		return NULL;
-	memcpy(p, head, sizeof(head) - 1);
-	p += sizeof(head) - 1;
+	w->body = malloc(cap);
+	if (w->body == NULL)
+		return false;
+	memcpy(w->body, head, sizeof(head) - 1);
+	w->p = w->body + sizeof(head) - 1;
+	w->width = width;
+	w->as_array = width > 1 || m->objective->transform == AC_TRANSFORM_SOFTPROB;
+	w->rows = 0;
+	return true;
+}
+
+static void writer_rows(struct writer *w, const float *values, size_t rows)
+{
+	char *p = w->p;
+
 	for (size_t r = 0; r < rows; r++) {
-		if (r > 0)
+		if (w->rows++ > 0)
 			*p++ = ',';
-		if (as_array)
+		if (w->as_array)
 			*p++ = '[';
-		for (size_t k = 0; k < width; k++) {
+		for (size_t k = 0; k < w->width; k++) {
 			if (k > 0)
 				*p++ = ',';
-			/* appcore_model_predict (another file) wrote every value */
+			/* the engine (another file) wrote every value */
 			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
-			p += snprintf(p, MAX_NUMBER_CHARS, "%.9g", (double)values[r * width + k]);
+			p += appcore_format_value(p, MAX_NUMBER_CHARS, values[r * w->width + k]);
 		}
-		if (as_array)
+		if (w->as_array)
 			*p++ = ']';
 	}
-	*p++ = ']';
-	memcpy(p, m->response_suffix, m->response_suffix_len + 1);
-	p += m->response_suffix_len;
-	*len = (size_t)(p - body);
-	return body;
+	w->p = p;
+}
+
+static void writer_close(struct writer *w, const appcore_model *m, appcore_response *out)
+{
+	*w->p++ = ']';
+	memcpy(w->p, m->response_suffix, m->response_suffix_len + 1);
+	w->p += m->response_suffix_len;
+	out->body = w->body;
+	out->body_len = (size_t)(w->p - w->body);
+	out->rows = w->rows;
+}
+
+/* The common request shape, decoded by predict_fast.c: every row at once. */
+static int answer_fast(appcore_response *out, const appcore_model *model, float *rows, size_t n,
+		       appcore_output_kind kind, const appcore_predict_options *options,
+		       appcore_error *err)
+{
+	const size_t width = appcore_model_output_size(model, kind);
+	float *values = rows + n * model->num_features;
+	size_t tree_begin, tree_end;
+	struct writer w;
+	int rc;
+
+	if ((rc = ac_model_tree_range(&tree_begin, &tree_end, model, options->iteration_begin,
+				      options->iteration_end, err)) != APPCORE_OK ||
+	    (rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, values, err)) !=
+		APPCORE_OK)
+		return rc;
+	if (!writer_open(&w, model, n, width))
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	writer_rows(&w, values, n);
+	writer_close(&w, model, out);
+	return APPCORE_OK;
+}
+
+/* Any other shape, through Jansson, GENERAL_BLOCK_ROWS rows at a time. */
+static int answer_general(appcore_response *out, const appcore_model *model, const char *body,
+			  size_t body_len, const appcore_predict_options *options,
+			  appcore_error *err)
+{
+	const size_t nf = model->num_features;
+	struct request req;
+	struct writer w = { 0 };
+	size_t n, width, tree_begin, tree_end, block;
+	float *rows = NULL;
+	json_t *doc;
+	int rc;
+
+	doc = load_request_json(body, body_len, err);
+	if (doc == NULL)
+		return err ? err->code : APPCORE_EPARSE;
+	if ((rc = request_fields(&req, doc, options, err)) != APPCORE_OK ||
+	    (rc = ac_model_tree_range(&tree_begin, &tree_end, model, req.iteration_begin,
+				      req.iteration_end, err)) != APPCORE_OK)
+		goto out;
+	n = json_array_size(req.instances);
+	width = appcore_model_output_size(model, req.kind);
+	block = GENERAL_BLOCK_FLOATS / nf > 0 ? GENERAL_BLOCK_FLOATS / nf : 1;
+	block = n < block ? n : block;
+	/* one block of input rows, then its predictions */
+	rows = malloc(block * (nf + width) * sizeof(float));
+	if (rows == NULL || !writer_open(&w, model, n, width)) {
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t start = 0; start < n; start += block) {
+		const size_t count = n - start < block ? n - start : block;
+		float *values = rows + block * nf;
+
+		for (size_t i = 0; i < count; i++) {
+			rc = row_from_json(rows + i * nf, model,
+					   json_array_get(req.instances, start + i),
+					   (struct label){ "instances", start + i, true }, err);
+			if (rc != APPCORE_OK)
+				goto out;
+		}
+		rc = ac_engine_predict(model, rows, count, req.kind, tree_begin, tree_end, values,
+				       err);
+		if (rc != APPCORE_OK)
+			goto out;
+		writer_rows(&w, values, count);
+	}
+	writer_close(&w, model, out);
+	w.body = NULL;
+out:
+	free(w.body);
+	free(rows);
+	json_decref(doc);
+	return rc;
+}
+
+int ac_predict_decode_general(float **rows_out, size_t *n_out, appcore_output_kind *kind,
+			      const appcore_model *model, const char *body, size_t body_len,
+			      const appcore_predict_options *options, appcore_error *err)
+{
+	const size_t nf = model->num_features;
+	struct request req;
+	float *rows = NULL;
+	size_t n = 0;
+	json_t *doc;
+	int rc;
+
+	*rows_out = NULL;
+	*n_out = 0;
+	doc = load_request_json(body, body_len, err);
+	if (doc == NULL)
+		return err ? err->code : APPCORE_EPARSE;
+	if ((rc = request_fields(&req, doc, options, err)) != APPCORE_OK)
+		goto out;
+	n = json_array_size(req.instances);
+	if ((rows = malloc(n * nf * sizeof(float))) == NULL) {
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = row_from_json(rows + i * nf, model, json_array_get(req.instances, i),
+				   (struct label){ "instances", i, true }, err);
+		if (rc != APPCORE_OK)
+			goto out;
+	}
+	*rows_out = rows;
+	*n_out = n;
+	*kind = req.kind;
+	rows = NULL;
+out:
+	free(rows);
+	json_decref(doc);
+	return rc;
 }
 
 static size_t max_width(const appcore_model *model)
@@ -285,62 +480,30 @@ static size_t max_width(const appcore_model *model)
 	return value > margin ? value : margin;
 }
 
-int appcore_predict_json(appcore_predict_response *out, const appcore_model *model,
-			 const char *body, size_t body_len, const appcore_predict_options *options,
+int appcore_predict_json(appcore_response *out, const appcore_model *model, const char *body,
+			 size_t body_len, const appcore_predict_options *options,
 			 appcore_error *err)
 {
-	appcore_predict_options defaults;
-	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
-	const json_t *instances = NULL;
-	json_t *doc = NULL;
+	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
+	appcore_output_kind kind;
 	float *rows = NULL;
-	size_t n, width;
+	size_t n;
 	int rc;
 
 	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict_json: NULL argument");
 	memset(out, 0, sizeof(*out));
-	if (options == NULL) {
-		appcore_predict_options_init(&defaults);
+	if (options == NULL)
 		options = &defaults;
+	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK)
+		return rc;
+	if (body == NULL)
+		body = "";
+	if (ac_predict_fast_parse(body, body_len, model->num_features, max_width(model),
+				  options->max_batch_rows, options->output, &rows, &n, &kind)) {
+		rc = answer_fast(out, model, rows, n, kind, options, err);
+		free(rows);
+		return rc;
 	}
-	if (ac_predict_fast_parse(body ? body : "", body_len, model->num_features, max_width(model),
-				  options->max_batch_rows, options->default_output, &rows, &n, &kind)) {
-		width = appcore_model_output_size(model, kind);
-		goto predict;
-	}
-	doc = load_request_json(body ? body : "", body_len, err);
-	if (doc == NULL)
-		return err ? err->code : APPCORE_EPARSE;
-	if ((rc = request_fields(&instances, &kind, doc, options, err)) != APPCORE_OK)
-		goto out;
-	n = json_array_size(instances);
-	width = appcore_model_output_size(model, kind);
-	/* one allocation holds the input matrix followed by the predictions */
-	rows = malloc((n * model->num_features + n * width) * sizeof(float));
-	if (rows == NULL) {
-		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		rc = row_from_json(rows + i * model->num_features, model, json_array_get(instances, i),
-				   (struct label){ "instances", i, true }, err);
-		if (rc != APPCORE_OK)
-			goto out;
-	}
-predict:;
-	float *values = rows + n * model->num_features;
-	if ((rc = appcore_model_predict(model, rows, n, kind, values, err)) != APPCORE_OK)
-		goto out;
-	out->body = write_response(&out->body_len, model, values, n, width,
-				   width > 1 || model->objective->transform == AC_TRANSFORM_SOFTPROB);
-	if (out->body == NULL) {
-		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		goto out;
-	}
-	out->rows = n;
-out:
-	free(rows);
-	json_decref(doc);
-	return rc;
+	return answer_general(out, model, body, body_len, options, err);
 }

@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const label_names[] = { "value" };
 	appcore_metrics *metrics = NULL;
-	appcore_metric *counter = NULL;
-	appcore_series *series = NULL;
+	appcore_metrics_family *counter = NULL;
+	appcore_metrics_series *series = NULL;
 	appcore_error err;
 	char *value;
 	char *text = NULL;
@@ -55,14 +55,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	value[size] = '\0'; /* label values are C strings: stop at the first NUL */
 
 	if (appcore_metrics_new(&metrics, &err) != APPCORE_OK ||
-	    appcore_metrics_counter(&counter, metrics, "fuzz_total", "Help with \\ and\nnewline.",
-				    label_names, 1, &err) != APPCORE_OK)
+	    appcore_metrics_add_counter(&counter, metrics, "fuzz_total",
+					"Help with \\ and\nnewline.", label_names, 1,
+					&err) != APPCORE_OK)
 		abort();
-	if (appcore_metric_series(&series, counter, (const char *const *)&value, &err) == APPCORE_OK) {
+	if (appcore_metrics_get_series(&series, counter, (const char *const *)&value, &err) ==
+	    APPCORE_OK) {
 		char unescaped[4096 * 2];
 		const char *after;
 
-		appcore_counter_inc(series);
+		appcore_metrics_counter_inc(series);
 		if (appcore_metrics_render(&text, &text_len, metrics, &err) != APPCORE_OK)
 			abort();
 		if (strlen(text) != text_len)

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	appcore_model *model = NULL;
 	appcore_error err;
-	int rc = appcore_model_load_buffer(&model, (const char *)data, size, &err);
+	int rc = appcore_model_load_buffer(&model, data, size, NULL, &err);
 
 	if (rc != APPCORE_OK) {
 		if (model != NULL || err.message[0] == '\0')
@@ -39,10 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rows[i] = (float)i - 2.5f;
 				rows[features + i] = NAN;
 			}
-			if (appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_VALUE, out, &err) !=
-				    APPCORE_OK ||
-			    appcore_model_predict(model, rows, 2, APPCORE_OUTPUT_MARGIN, out, &err) !=
-				    APPCORE_OK)
+			appcore_predict_options margin = APPCORE_PREDICT_OPTIONS_INIT;
+
+			margin.output = APPCORE_OUTPUT_MARGIN;
+			if (appcore_predict(out, model, rows, 2, NULL, &err) != APPCORE_OK ||
+			    appcore_predict(out, model, rows, 2, &margin, &err) != APPCORE_OK)
 				abort();
 		}
 		free(rows);
@@ -50,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		char *info = NULL;
-		if (appcore_model_info_json(&info, NULL, model, &err) == APPCORE_OK)
+		if (appcore_model_info_json(&info, NULL, model, APPCORE_MODEL_INFO_FULL, &err) ==
+		    APPCORE_OK)
 			appcore_free(info);
 	}
 	appcore_model_unref(model);

@@ -136,7 +136,7 @@ class HealthUsage(unittest.TestCase):
 
     def test_usage_errors_exit_2(self):
         cases = [
-            ((), "Usage: appcore-cli health"),
+            ((), "appcore-cli health: a URL is needed"),
             (("https://127.0.0.1/",), "appcore-cli health: invalid URL 'https://127.0.0.1/'"),
             (("http://:80/",), "appcore-cli health: invalid URL 'http://:80/'"),
             (("http://h:0/",), "appcore-cli health: invalid URL 'http://h:0/'"),
@@ -144,7 +144,7 @@ class HealthUsage(unittest.TestCase):
             (("http://h:+80/",), "appcore-cli health: invalid URL 'http://h:+80/'"),
             (("http://[::1/",), "appcore-cli health: invalid URL 'http://[::1/'"),
             (("http://h/a b",), "appcore-cli health: invalid URL 'http://h/a b'"),
-            (("--timeout-ms",), "appcore-cli health: --timeout-ms needs a value"),
+            (("--timeout-ms",), "appcore-cli health: option '--timeout-ms' needs a value"),
             (("--timeout-ms", "0", "http://h/"), "appcore-cli health: --timeout-ms: expected 1..600000, got '0'"),
             (("--timeout-ms", "5s", "http://h/"), "appcore-cli health: --timeout-ms: expected 1..600000, got '5s'"),
             (("--verbose", "http://h/"), "appcore-cli health: unknown option '--verbose'"),
@@ -155,6 +155,9 @@ class HealthUsage(unittest.TestCase):
             self.assertEqual(result.returncode, 2, args)
             self.assertEqual(result.stdout, "", args)
             self.assertTrue(result.stderr.startswith(message), (args, result.stderr))
+            # every subcommand reports usage errors the same way
+            self.assertTrue(result.stderr.endswith("\nTry 'appcore-cli health --help'.\n"),
+                            (args, result.stderr))
 
 
 if __name__ == "__main__":

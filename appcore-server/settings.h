@@ -1,0 +1,34 @@
+/* The configuration values the server uses, read once at start-up with the library's typed
+ * getters, so a missing or mistyped key stops the server with its name instead of running on
+ * a silent 0. */
+#ifndef APPCORE_SERVER_SETTINGS_H
+#define APPCORE_SERVER_SETTINGS_H
+
+#include <stddef.h>
+
+#include <appcore.h>
+
+struct server_settings {
+	const char *host;
+	long long port;
+	long long threads;
+	long long request_timeout_ms;
+	long long keep_alive_timeout_ms;
+	size_t max_body_bytes;
+	long long shutdown_grace_ms;
+	const char *api_keys_file;
+	const char *model_path;
+	const char *log_level;
+	const char *log_format;
+	int access_log;
+	int metrics_enabled;
+	int metrics_require_key;
+	const double *latency_buckets;
+	size_t num_latency_buckets;
+};
+
+/* Fill settings from config (strings stay owned by config). */
+int server_settings_read(struct server_settings *settings, const appcore_config *config,
+			 appcore_error *err);
+
+#endif
