@@ -27,23 +27,21 @@ int auth_keys_load(struct auth_keys *out, const char *path, appcore_error *err)
 	char line[AUTH_KEY_MAX + 4];
 	int line_number = 0;
 	FILE *file;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	file = fopen(path, "r");
-	if (file == NULL) {
-		snprintf(err->message, sizeof(err->message), "%s: cannot open API keys file: %s", path,
-			 strerror(errno));
-		err->code = APPCORE_EIO;
-		return err->code;
-	}
+	if (file == NULL)
+		return appcore_error_set(err, APPCORE_EIO, "%s: cannot open API keys file: %s", path,
+					 strerror(errno));
 	while (fgets(line, sizeof(line), file) != NULL) {
 		char **grown;
 
 		line_number++;
 		if (strchr(line, '\n') == NULL && !feof(file)) {
-			snprintf(err->message, sizeof(err->message),
-				 "%s:%d: API key longer than %d characters", path, line_number, AUTH_KEY_MAX);
-			err->code = APPCORE_ECONFIG;
+			rc = appcore_error_set(err, APPCORE_ECONFIG,
+					       "%s:%d: API key longer than %d characters", path,
+					       line_number, AUTH_KEY_MAX);
 			goto fail;
 		}
 		trim(line);
@@ -53,8 +51,7 @@ int auth_keys_load(struct auth_keys *out, const char *path, appcore_error *err)
 		if (grown == NULL || (grown[out->count] = strdup(line)) == NULL) {
 			if (grown != NULL)
 				out->keys = grown;
-			snprintf(err->message, sizeof(err->message), "out of memory");
-			err->code = APPCORE_ENOMEM;
+			rc = appcore_error_set(err, APPCORE_ENOMEM, "out of memory");
 			goto fail;
 		}
 		out->keys = grown;
@@ -62,16 +59,14 @@ int auth_keys_load(struct auth_keys *out, const char *path, appcore_error *err)
 	}
 	fclose(file);
 	if (out->count == 0) {
-		snprintf(err->message, sizeof(err->message), "%s: API keys file has no keys", path);
-		err->code = APPCORE_ECONFIG;
 		auth_keys_free(out);
-		return err->code;
+		return appcore_error_set(err, APPCORE_ECONFIG, "%s: API keys file has no keys", path);
 	}
 	return APPCORE_OK;
 fail:
 	fclose(file);
 	auth_keys_free(out);
-	return err->code;
+	return rc;
 }
 
 void auth_keys_free(struct auth_keys *keys)

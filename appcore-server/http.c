@@ -35,7 +35,7 @@ const char *http_header(const struct request *req, const char *name)
 }
 
 /* True when the comma-separated header value lists token (case-insensitive). */
-static int header_has_token(const char *value, const char *token)
+int http_header_has_token(const char *value, const char *token)
 {
 	size_t token_len = strlen(token);
 
@@ -61,7 +61,7 @@ static int client_keeps_alive(const struct request *req)
 	const char *connection = http_header(req, "Connection");
 
 	if (connection != NULL)
-		return header_has_token(connection, "keep-alive");
+		return http_header_has_token(connection, "keep-alive");
 	return req->info->http_version != NULL && strcmp(req->info->http_version, "1.1") == 0;
 }
 
@@ -161,7 +161,7 @@ static void answer_expect_continue(struct request *req)
 static int is_chunked(const struct request *req)
 {
 	const char *encoding = http_header(req, "Transfer-Encoding");
-	return header_has_token(encoding, "chunked");
+	return http_header_has_token(encoding, "chunked");
 }
 
 enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len)

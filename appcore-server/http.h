@@ -64,6 +64,10 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
  * declared body so the connection can stay open, else mark must_close. */
 void http_skip_body(struct request *req, size_t max_bytes);
 
+/* True when a comma-separated header value (Connection, Transfer-Encoding) lists token,
+ * compared case-insensitively. */
+int http_header_has_token(const char *value, const char *token);
+
 /* The value of a request header, or NULL. */
 const char *http_header(const struct request *req, const char *name);
 
