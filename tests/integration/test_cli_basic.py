@@ -3,6 +3,8 @@ import os
 import subprocess
 import unittest
 
+import serverctl
+
 CLI = os.environ["APPCORE_CLI"]
 VERSION = open(os.environ["APPCORE_VERSION_FILE"]).read().strip()
 
@@ -45,4 +47,4 @@ class CliBasics(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

@@ -5,6 +5,8 @@ import subprocess
 import tempfile
 import unittest
 
+import serverctl
+
 CLI = os.environ["APPCORE_CLI"]
 SOURCE = os.environ["APPCORE_SOURCE_DIR"]
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "models")
@@ -210,4 +212,4 @@ class Inspect(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

@@ -12,6 +12,8 @@ import threading
 import time
 import unittest
 
+import serverctl
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serverctl import RawConnection, ServerProcess, http_request_bytes  # noqa: E402
 
@@ -394,17 +396,17 @@ class Lifecycle(unittest.TestCase):
 
     def test_ready_503_while_draining_and_in_flight_request_finishes(self):
         server = start()
+        self.addCleanup(server.kill)
         server.wait_for("/ready", time.monotonic() + 20)
         # an in-flight request: headers and half the body sent
         slow = RawConnection(server.port)
         slow.send(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(GOOD_BODY) + GOOD_BODY[:20])
-        # wait until the server counts it in flight
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            text = server.request("GET", "/metrics")[2].decode()
-            if metric_value(text, "appcore_http_requests_in_flight") == 2:
-                break
+        # wait until the server counts it in flight (and this scrape)
+        serverctl.poll_until(
+            lambda: metric_value(server.request("GET", "/metrics")[2].decode(),
+                                 "appcore_http_requests_in_flight") == 2,
+            10, "the half-sent request to be in flight")
         server.send_signal(signal.SIGTERM)
         server.wait_for("/ready", time.monotonic() + 10, status=503)
         status, headers, body = server.request("GET", "/ready")
@@ -422,6 +424,7 @@ class Lifecycle(unittest.TestCase):
 
     def test_sigterm_under_load_loses_no_accepted_request(self):
         server = start()
+        self.addCleanup(server.kill)
         server.wait_for("/ready", time.monotonic() + 20)
         expected = cli_predict(GOOD_BODY)[1].rstrip(b"\n")
         results = []
@@ -454,12 +457,12 @@ class Lifecycle(unittest.TestCase):
             thread.start()
         started.wait()
         # let some traffic through before the signal, measured in requests, not time
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            text = server.request("GET", "/metrics")[2].decode()
-            if (metric_value(text, "appcore_http_requests_total",
-                             {"method": "POST", "route": "/predict", "status": "200"}) or 0) >= 200:
-                break
+        serverctl.poll_until(
+            lambda: (metric_value(server.request("GET", "/metrics")[2].decode(),
+                                  "appcore_http_requests_total",
+                                  {"method": "POST", "route": "/predict", "status": "200"})
+                     or 0) >= 200,
+            20, "200 answered predictions before SIGTERM")
         server.send_signal(signal.SIGTERM)
         for thread in threads:
             thread.join(timeout=30)
@@ -469,4 +472,4 @@ class Lifecycle(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()
