@@ -150,6 +150,8 @@ static int row_from_json(float *row, const appcore_model *m, json_t *v, struct l
 
 static int parse_error(const json_error_t *jerr, appcore_error *err)
 {
+	if (ac_json_out_of_memory(jerr))
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	return ac_error_set_at(err, APPCORE_EPARSE, jerr->line, jerr->column,
 			       "invalid JSON at line %d, column %d: %s", jerr->line, jerr->column,
 			       jerr->text);
