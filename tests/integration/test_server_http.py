@@ -471,5 +471,46 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual([r for r in results if r != (200, True)], [])
 
 
+class PredictionProtocol(unittest.TestCase):
+    """What the library's protocol adds, through the real server: iteration ranges equal to
+    XGBoost's, NaN as a missing value, and the same answers as the CLI."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start("--model", os.path.join(SOURCE, "tests", "fixtures", "models",
+                                                   "binary_logistic.json"))
+        cls.server.wait_for("/ready", time.monotonic() + 20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+
+    def test_iteration_range_equals_xgboost(self):
+        with open(os.path.join(SOURCE, "tests", "fixtures", "iteration_range",
+                               "ranges.json")) as f:
+            cases = [c for c in json.load(f) if c["model"] == "binary_logistic"]
+        for c in cases:
+            body = json.dumps({"instances": c["rows"], "iteration_range": [c["begin"], c["end"]],
+                               "output": "margin"}).encode()
+            status, _, doc = self.server.json("POST", "/predict", body, JSON)
+            self.assertEqual(status, 200)
+            for got, want in zip(doc["predictions"], c["margin"]):
+                self.assertLessEqual(abs(got - want), 1e-5 * abs(want))
+        status, _, doc = self.server.json(
+            "POST", "/predict", b'{"instances": [[1]], "iteration_range": [0, 11]}', JSON)
+        self.assertEqual(status, 422)
+
+    def test_nan_is_missing_and_model_reports_iterations(self):
+        row = [None] * 30
+        with_null = self.server.request("POST", "/predict",
+                                        json.dumps({"instances": [row]}).encode(), JSON)
+        with_nan = self.server.request("POST", "/predict",
+                                       b'{"instances": [[' + b",".join([b"NaN"] * 30) + b"]]}",
+                                       JSON)
+        self.assertEqual((with_nan[0], with_nan[2]), (200, with_null[2]))
+        _, _, info = self.server.json("GET", "/model")
+        self.assertEqual((info["num_iterations"], info["best_iteration"]), (10, 9))
+
+
 if __name__ == "__main__":
     serverctl.main()
