@@ -294,7 +294,15 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
                 self.assertEqual(server.request("POST", "/predict", GOOD_BODY, JSON)[0], 200)
             self.assertEqual(server.request("POST", "/predict", b"{", JSON)[0], 400)
             self.assertEqual(server.request("GET", "/no/such/path")[0], 404)
-            text = server.request("GET", "/metrics")[2].decode()
+            # a request is counted after its answer is written: a worker may still be counting
+            # the last one when the scrape arrives, so wait until all five are in
+            text = serverctl.poll_until(
+                lambda: (lambda t: t if metric_value(t, "appcore_http_request_duration_seconds_count",
+                                                     {"route": "/predict"}) == 4 and
+                         metric_value(t, "appcore_http_requests_total",
+                                      {"method": "GET", "route": "unmatched", "status": "404"})
+                         else None)(server.request("GET", "/metrics")[2].decode()),
+                10, "the five requests to be counted")
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
                                           {"method": "POST", "route": "/predict", "status": "200"}), 3)
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
@@ -308,7 +316,7 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
             self.assertEqual(metric_value(text, "appcore_predictions_total", {"model": "iris"}), 6)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_count"), 3)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_sum"), 6)
-            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # this scrape
+            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # the scrape
             self.assertNotIn("/no/such/path", text)
 
 
@@ -336,9 +344,12 @@ class ConcurrentClients(unittest.TestCase):
                 thread.start()
             for thread in threads:
                 thread.join()
-            text = server.request("GET", "/metrics")[2].decode()
-            self.assertEqual(metric_value(text, "appcore_http_requests_total",
-                                          {"method": "POST", "route": "/predict", "status": "200"}), 320)
+            # counted after each answer is written: wait for the last ones
+            serverctl.poll_until(
+                lambda: metric_value(server.request("GET", "/metrics")[2].decode(),
+                                     "appcore_http_requests_total",
+                                     {"method": "POST", "route": "/predict", "status": "200"})
+                == 320, 10, "320 predictions counted")
         self.assertEqual(failures, [])
 
 
