@@ -60,7 +60,7 @@ class Nginx:
         os.chmod(self.dir, 0o755)  # workers run as nobody when the test runs as root
         self.conf = os.path.join(self.dir, "conf")
         os.mkdir(self.conf)
-        for name in ("nginx.conf", "appcore.conf", "errors.conf"):
+        for name in ("nginx.conf", "appcore.conf", "errors.conf"):  # entrypoint.sh: not copied
             with open(os.path.join(NGINX_DIR, name)) as f:
                 text = f.read()
             if name == "appcore.conf":
@@ -329,7 +329,7 @@ class NginxUpstreamFailures(unittest.TestCase):
             nginx.stop()
 
     def test_502_unresolvable_upstream(self):
-        nginx = Nginx("no-such-host.invalid:8000", APPCORE_NGINX_RESOLVER="127.0.0.1:1").start()
+        nginx = Nginx("no-such-host.invalid:8000").start()
         try:
             self.assert_json_error(*nginx.request("GET", "/health"), 502, "bad_gateway")
         finally:
