@@ -47,7 +47,7 @@ ready() { docker exec "$1" /usr/local/bin/appcore-cli health --timeout-ms 2000 h
 
 say "${#containers[@]} replica(s) of '$service'"
 for id in "${containers[@]}"; do
-	name=$(docker inspect --format '{{.Name}}' "$id")
+	name=$(docker container inspect --format '{{.Name}}' "$id")
 	name=${name#/}
 	say "restart $name (SIGTERM, up to ${stop}s to drain)"
 	docker restart -t "$stop" "$id" >/dev/null

@@ -145,7 +145,9 @@ master=$$ # the exec below keeps this process id: the watcher ends when nginx do
 	trap '' HUP
 	while sleep "$interval" && kill -0 "$master" 2>/dev/null; do
 		next=$(resolve) || continue
-		[ -n "$next" ] && [ "$next" != "$current" ] || continue
+		if [ -z "$next" ] || [ "$next" = "$current" ]; then
+			continue
+		fi
 		previous=$current
 		write_upstream "$next"
 		if nginx_cmd -t -q 2>/dev/null && nginx_cmd -s reload; then

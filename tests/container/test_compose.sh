@@ -98,7 +98,7 @@ am_has_watchdog() { curl -fsS "$am/api/v2/alerts" | jq -e 'any(.[]; .labels.aler
 wait_until 90 "AppcoreWatchdog in Alertmanager" am_has_watchdog
 pass "Prometheus sends its alerts to Alertmanager (AppcoreWatchdog is active there)"
 alert_log=$(compose ps -q alert-log)
-delivered() { docker logs "$alert_log" 2>/dev/null | grep -q 'AppcoreWatchdog'; }
+delivered() { docker logs "$alert_log" 2>/dev/null | grep 'AppcoreWatchdog' >/dev/null; }
 wait_until 60 "the webhook notification at alert-log" delivered
 line=$(docker logs "$alert_log" 2>/dev/null | grep -m1 'AppcoreWatchdog')
 jq -e '.notification | fromjson | .status == "firing" and .receiver == "webhook"' <<<"$line" >/dev/null ||
