@@ -11,6 +11,9 @@
 #                   libraries ldd reports, config, model, passwd entries).
 #   runtime-debian  the same programs on debian:bookworm-slim with Debian's runtime packages; kept
 #                   only to measure the alternative (`docker build --target runtime-debian .`).
+#   install-tree    just what `meson install` put under /usr/local (programs, library, headers,
+#                   pkg-config file), for release tarballs:
+#                   docker build --target install-tree --output type=local,dest=out .
 #   sbom            just the CycloneDX SBOM of the runtime image, for export:
 #                   docker build --target sbom --output type=local,dest=out .
 #   runtime         FROM scratch + rootfs: the default (last) stage. See README "Container" for the
@@ -102,6 +105,10 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
 	CMD ["/usr/local/bin/appcore-cli","health","--timeout-ms","2000","http://127.0.0.1:8000/health"]
 ENTRYPOINT ["/usr/local/bin/appcore-server"]
+
+# The install tree alone (release tarballs: .github/workflows/release.yml).
+FROM scratch AS install-tree
+COPY --from=builder /stage/ /
 
 # The SBOM alone (see deploy/image/sbom.py); the runtime image carries the same file together
 # with the dpkg status.d entries scanners read.
