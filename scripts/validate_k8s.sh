@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 command -v kubectl >/dev/null || ensure_packages kubernetes-client
-command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	ensure_packages nodejs npm
+fi
 ensure_packages python3-yaml
 tools=$PWD/.cache/npm-tools
 if [[ ! -d $tools/node_modules/kubernetes-models || ! -d $tools/node_modules/@kubernetes-models/prometheus-operator ||
