@@ -65,7 +65,7 @@ expect_http "first deploy: nginx's JSON errors in front" 404 '^\{"error":\{"code
 rate=${APPCORE_REHEARSAL_RATE:-200}
 log "load: POST /predict through the proxy at $rate requests/s over 8 keep-alive connections"
 python3 "$ROOT/tests/container/loadgen.py" "$base/predict" --rate "$rate" --connections 8 \
-	--stop-file "$work/stop" --max-seconds 300 >"$work/load.json" &
+	--stop-file "$work/stop" --max-seconds 1200 >"$work/load.json" &
 loadgen=$!
 on_exit "touch '$work/stop'; wait $loadgen"
 load_flowing() { docker logs "$name-proxy" 2>/dev/null | grep '"uri":"/predict","status":200' >/dev/null; }
@@ -116,7 +116,9 @@ touch "$work/stop"
 wait "$loadgen" || true
 summary=$(cat "$work/load.json")
 log "load generator: $summary"
-read -r sent answered non2xx failed < <(jq -r '"\(.sent) \(.answered) \(.non_2xx) \(.failed)"' <<<"$summary")
+read -r sent answered non2xx failed seconds < <(jq -r '"\(.sent) \(.answered) \(.non_2xx) \(.failed) \(.seconds)"' <<<"$summary")
+# the load must have run through every step, not stopped at its own time limit
+[[ ${seconds%.*} -lt 1199 ]] || fail "the load generator hit its 1200 s limit before the rehearsal ended"
 ((sent > 1000)) || fail "only $sent requests sent"
 ((non2xx == 0 && failed == 0 && answered == sent)) || fail "requests lost during the deploys: $summary"
 pass "4 deploys, a broken image and a rollback under load: $sent requests, $answered answered 2xx, 0 non-2xx, 0 failed"

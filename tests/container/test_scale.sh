@@ -41,7 +41,7 @@ replicas_ready() {
 rate=${APPCORE_REHEARSAL_RATE:-200}
 log "load: POST /predict at $rate requests/s over 8 keep-alive connections"
 python3 "$ROOT/tests/container/loadgen.py" "$base/predict" --rate "$rate" --connections 8 \
-	--stop-file "$work/stop" --max-seconds 300 >"$work/load.json" &
+	--stop-file "$work/stop" --max-seconds 1200 >"$work/load.json" &
 loadgen=$!
 on_exit "touch '$work/stop'; wait $loadgen"
 
@@ -79,7 +79,9 @@ touch "$work/stop"
 wait "$loadgen" || true
 summary=$(cat "$work/load.json")
 log "load generator: $summary"
-read -r sent answered non2xx failed < <(jq -r '"\(.sent) \(.answered) \(.non_2xx) \(.failed)"' <<<"$summary")
+read -r sent answered non2xx failed seconds < <(jq -r '"\(.sent) \(.answered) \(.non_2xx) \(.failed) \(.seconds)"' <<<"$summary")
+# the load must have run through every step, not stopped at its own time limit
+[[ ${seconds%.*} -lt 1199 ]] || fail "the load generator hit its 1200 s limit before the rehearsal ended"
 ((sent > 1000)) || fail "only $sent requests sent"
 ((non2xx == 0 && failed == 0 && answered == sent)) ||
 	fail "requests lost during scale-out / rolling restart / scale-in: $summary"
