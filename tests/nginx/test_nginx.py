@@ -24,6 +24,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import serverctl  # noqa: E402
 from serverctl import RawConnection, ServerProcess, http_request_bytes  # noqa: E402
 
 SOURCE = os.environ["APPCORE_SOURCE_DIR"]
@@ -82,8 +83,8 @@ class Nginx:
                               text=True, timeout=30)
 
     def start(self):
-        self.proc = subprocess.Popen(["sh", ENTRYPOINT], env=self.env, stdout=self.log,
-                                     stderr=self.err)
+        self.proc = serverctl.track(subprocess.Popen(["sh", ENTRYPOINT], env=self.env,
+                                                     stdout=self.log, stderr=self.err))
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -216,7 +217,10 @@ class NginxInFront(unittest.TestCase):
         self.assertEqual(proxied[0], 200)
         self.assertEqual(proxied[2], direct[2])
         self.assertEqual(proxied[1].get("x-request-id"), "ng-1")
-        entry = [e for e in self.nginx.access_log() if e["request_id"] == "ng-1"]
+        # nginx writes its access-log line after the answer: wait for it
+        entry = serverctl.poll_until(
+            lambda: [e for e in self.nginx.access_log() if e["request_id"] == "ng-1"], 10,
+            "nginx's access-log line for ng-1")
         self.assertEqual(len(entry), 1)
         self.assertEqual(entry[0]["upstream_addr"], f"127.0.0.1:{self.server.port}")
         self.assertEqual(entry[0]["status"], 200)
@@ -306,7 +310,9 @@ class NginxInFront(unittest.TestCase):
         # timeout, it only logs one
         self.assertTrue(slow_body.wait_closed())
         slow_body.close()
-        self.assertIn((408, "/predict"), [(e["status"], e["uri"]) for e in self.nginx.access_log()])
+        serverctl.poll_until(
+            lambda: (408, "/predict") in [(e["status"], e["uri"]) for e in self.nginx.access_log()],
+            10, "nginx to log the 408")
         # the unfinished headers are dropped within the header deadline
         for c in slow_headers:
             self.assertTrue(c.wait_closed())
@@ -400,4 +406,4 @@ if __name__ == "__main__":
         print("SKIP: nginx is not installed (Debian package nginx)")
         sys.exit(77)
     os.environ["PATH"] = os.path.dirname(NGINX) + os.pathsep + os.environ.get("PATH", "")
-    unittest.main(verbosity=2)
+    serverctl.main()
