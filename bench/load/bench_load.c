@@ -168,6 +168,19 @@ static int measure(enum loader which, const char *path, const char *lib, struct 
 	return 0;
 }
 
+/* UBJSON starts with '{' and a length marker where JSON has '"' or whitespace. */
+static int is_ubjson(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char head[2] = { 0 };
+	int ubjson = f && fread(head, 1, 2, f) == 2 && head[0] == '{' && head[1] != '"' &&
+		     head[1] != ' ' && head[1] != '\n' && head[1] != '}';
+
+	if (f)
+		fclose(f);
+	return ubjson;
+}
+
 static int compare_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -207,6 +220,7 @@ int main(int argc, char **argv)
 		double times[NUM_LOADERS][64], best[NUM_LOADERS], med[NUM_LOADERS];
 		long load_kb[NUM_LOADERS] = { 0 }, peak_kb[NUM_LOADERS] = { 0 };
 		const char *base = strrchr(path, '/');
+		int num_loaders;
 
 		if (stat(path, &st) != 0) {
 			fprintf(stderr, "bench_load: %s: %s\n", path, strerror(errno));
@@ -214,8 +228,9 @@ int main(int argc, char **argv)
 		}
 		if (rounds > 64)
 			rounds = 64;
+		num_loaders = is_ubjson(path) ? JANSSON : NUM_LOADERS; /* Jansson reads JSON only */
 		for (int r = 0; r < rounds; r++)
-			for (int l = 0; l < NUM_LOADERS; l++) {
+			for (int l = 0; l < num_loaders; l++) {
 				struct sample s;
 
 				if (measure((enum loader)l, path, lib, &s) != 0) {
@@ -230,13 +245,13 @@ int main(int argc, char **argv)
 				if (s.peak_kb > peak_kb[l])
 					peak_kb[l] = s.peak_kb;
 			}
-		for (int l = 0; l < NUM_LOADERS; l++) {
+		for (int l = 0; l < num_loaders; l++) {
 			best[l] = times[l][0];
 			for (int r = 1; r < rounds; r++)
 				best[l] = times[l][r] < best[l] ? times[l][r] : best[l];
 			med[l] = median(times[l], rounds);
 		}
-		for (int l = 0; l < NUM_LOADERS; l++)
+		for (int l = 0; l < num_loaders; l++)
 			printf("| %s | %.1f MB | %s | %.3f | %.3f | %.2f | %.1f MB | %.2f | %.1f MB |\n",
 			       base ? base + 1 : path, (double)st.st_size / 1e6, loader_names[l], best[l],
 			       med[l], med[l] / med[XGBOOST], (double)load_kb[l] * 1024 / 1e6,

@@ -60,12 +60,12 @@ static inline uint32_t step(const ac_node *nodes, uint32_t index, const float *r
 #define LANES 8
 
 static void margins_trees_fixed_depth(const appcore_model *m, const float *rows, size_t count,
-				      float *margins)
+				      size_t t_begin, size_t t_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 	const ac_node *nodes = m->nodes;
 
-	for (size_t t = 0; t < m->num_trees; t++) {
+	for (size_t t = t_begin; t < t_end; t++) {
 		const uint32_t root = m->tree_roots[t], depth = m->tree_depths[t];
 		const uint32_t g = m->tree_groups[t];
 		size_t r = 0;
@@ -91,16 +91,22 @@ static void margins_trees_fixed_depth(const appcore_model *m, const float *rows,
 	}
 }
 
-static void margins_trees(const appcore_model *m, const float *rows, size_t count, float *margins)
+/* Trees [t_begin, t_end) added into margins. */
+static void margins_trees(const appcore_model *m, const float *rows, size_t count, size_t t_begin,
+			  size_t t_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 
+	if (m->leaf_size > 0) {
+		ac_predict_vector(m, rows, count, t_begin, t_end, margins);
+		return;
+	}
 	if (!m->has_categorical) {
-		margins_trees_fixed_depth(m, rows, count, margins);
+		margins_trees_fixed_depth(m, rows, count, t_begin, t_end, margins);
 		return;
 	}
 	if (groups == 1) {
-		for (size_t t = 0; t < m->num_trees; t++) {
+		for (size_t t = t_begin; t < t_end; t++) {
 			const uint32_t root = m->tree_roots[t];
 
 			for (size_t r = 0; r < count; r++)
@@ -108,7 +114,7 @@ static void margins_trees(const appcore_model *m, const float *rows, size_t coun
 		}
 		return;
 	}
-	for (size_t t = 0; t < m->num_trees; t++) {
+	for (size_t t = t_begin; t < t_end; t++) {
 		const uint32_t root = m->tree_roots[t];
 		const uint32_t g = m->tree_groups[t];
 
@@ -137,20 +143,17 @@ static void margins_linear(const appcore_model *m, const float *rows, size_t cou
 	}
 }
 
-int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_rows,
-			  appcore_output_kind kind, float *out, appcore_error *err)
+/* Trees [t_begin, t_end) of the model (all of gblinear's weights) on num_rows rows. */
+static int predict(const appcore_model *m, const float *rows, size_t num_rows,
+		   appcore_output_kind kind, size_t t_begin, size_t t_end, float *out,
+		   appcore_error *err)
 {
 	float stack[STACK_MARGINS];
 	float *margins = stack;
-	const size_t groups = m ? m->num_groups : 0;
+	const size_t groups = m->num_groups;
 	size_t block;
 	size_t width;
 
-	if (m == NULL || out == NULL || (rows == NULL && num_rows > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_predict: NULL argument");
-	if (kind != APPCORE_OUTPUT_VALUE && kind != APPCORE_OUTPUT_MARGIN)
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_predict: unknown output kind %d",
-				    (int)kind);
 	width = appcore_model_output_size(m, kind);
 	block = STACK_MARGINS / groups;
 	if (block > BLOCK_ROWS)
@@ -170,7 +173,7 @@ int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_
 		if (m->booster == AC_BOOSTER_GBLINEAR)
 			margins_linear(m, block_rows, count, margins);
 		else
-			margins_trees(m, block_rows, count, margins);
+			margins_trees(m, block_rows, count, t_begin, t_end, margins);
 		if (kind == APPCORE_OUTPUT_MARGIN) {
 			memcpy(out + start * width, margins, count * groups * sizeof(*margins));
 			continue;
@@ -182,4 +185,57 @@ int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_
 	if (margins != stack)
 		free(margins);
 	return APPCORE_OK;
+}
+
+static int check_arguments(const char *function, const appcore_model *m, const float *rows,
+			   size_t num_rows, appcore_output_kind kind, const float *out,
+			   appcore_error *err)
+{
+	if (m == NULL || out == NULL || (rows == NULL && num_rows > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "%s: NULL argument", function);
+	if (kind != APPCORE_OUTPUT_VALUE && kind != APPCORE_OUTPUT_MARGIN)
+		return ac_error_set(err, APPCORE_EINVAL, "%s: unknown output kind %d", function,
+				    (int)kind);
+	return APPCORE_OK;
+}
+
+int appcore_model_predict(const appcore_model *m, const float *rows, size_t num_rows,
+			  appcore_output_kind kind, float *out, appcore_error *err)
+{
+	int rc = check_arguments("appcore_model_predict", m, rows, num_rows, kind, out, err);
+
+	if (rc != APPCORE_OK)
+		return rc;
+	return predict(m, rows, num_rows, kind, 0, m->num_trees, out, err);
+}
+
+int ac_model_predict_range(const appcore_model *m, const float *rows, size_t num_rows,
+			   appcore_output_kind kind, size_t iter_begin, size_t iter_end, float *out,
+			   appcore_error *err)
+{
+	int rc = check_arguments("iteration range prediction", m, rows, num_rows, kind, out, err);
+	size_t t_begin = 0, t_end;
+
+	if (rc != APPCORE_OK)
+		return rc;
+	t_end = m->num_trees;
+	/* XGBoost: an end of 0 means the last iteration; gblinear has no parts to select but
+	 * accepts a range that starts at 0 (gblinear.cc LinearCheckLayer) */
+	if (m->booster == AC_BOOSTER_GBLINEAR) {
+		if (iter_begin != 0)
+			return ac_error_set(err, APPCORE_EINVAL,
+					    "iteration range [%zu, %zu): a gblinear model predicts "
+					    "with all its weights; the range must start at 0",
+					    iter_begin, iter_end);
+	} else if (iter_begin != 0 || iter_end != 0) {
+		if (iter_end == 0)
+			iter_end = m->num_iterations;
+		if (iter_begin > iter_end || iter_end > m->num_iterations)
+			return ac_error_set(err, APPCORE_EINVAL,
+					    "iteration range [%zu, %zu) is outside the model's %zu "
+					    "iterations", iter_begin, iter_end, m->num_iterations);
+		t_begin = m->iteration_ptr[iter_begin];
+		t_end = m->iteration_ptr[iter_end];
+	}
+	return predict(m, rows, num_rows, kind, t_begin, t_end, out, err);
 }

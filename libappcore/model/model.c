@@ -1,12 +1,15 @@
 /* Model handle lifetime, identity and metadata. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/error_internal.h"
+#include "model/input.h"
 #include "model/model_internal.h"
 
 /* Model files beyond this are surely not what the user meant to load. */
@@ -77,6 +80,11 @@ void ac_model_destroy(appcore_model *m)
 	free(m->cat_words);
 	free(m->catsets);
 	free(m->nodes);
+	free(m->vnodes);
+	free(m->vleaves);
+	free(m->iteration_ptr);
+	free(m->tree_features);
+	free(m->tree_feature_nodes);
 	free(m->tree_groups);
 	free(m->tree_depths);
 	free(m->tree_roots);
@@ -88,20 +96,16 @@ void ac_model_destroy(appcore_model *m)
 	free(m);
 }
 
-int appcore_model_load_buffer(appcore_model **out, const char *data, size_t len,
-			      appcore_error *err)
+/* A model read from `in`, with the default identity. */
+static int load(appcore_model **out, struct ac_input *in, appcore_error *err)
 {
-	appcore_model *m;
+	appcore_model *m = calloc(1, sizeof(*m));
 	int rc;
 
-	if (out == NULL || (data == NULL && len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_buffer: NULL argument");
-	*out = NULL;
-	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	atomic_init(&m->refs, 1);
-	rc = ac_model_parse(m, data ? data : "", len, err);
+	rc = ac_model_parse(m, in, err);
 	if (rc == APPCORE_OK)
 		rc = appcore_model_set_identity(m, "model", "", err);
 	if (rc != APPCORE_OK) {
@@ -112,82 +116,56 @@ int appcore_model_load_buffer(appcore_model **out, const char *data, size_t len,
 	return APPCORE_OK;
 }
 
-static int read_file(char **data, size_t *len, const char *path, appcore_error *err)
+int appcore_model_load_buffer(appcore_model **out, const char *data, size_t len,
+			      appcore_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, used = 0;
+	struct ac_input in;
 
-	if (f == NULL)
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
-	for (;;) {
-		size_t got;
+	if (out == NULL || (data == NULL && len > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_buffer: NULL argument");
+	*out = NULL;
+	ac_input_init_buffer(&in, data ? data : "", len);
+	return load(out, &in, err);
+}
 
-		if (cap - used < 65536) {
-			char *grown;
+/* The file name without directory and without a .json or .ubj extension. */
+static void name_from_path(char *name, size_t size, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *dot;
+	size_t len;
 
-			if (cap >= MAX_MODEL_FILE_BYTES) {
-				free(buf);
-				fclose(f);
-				return ac_error_set(err, APPCORE_EMODEL, "%s: larger than %zu bytes",
-						    path, MAX_MODEL_FILE_BYTES);
-			}
-			cap = cap ? cap * 2 : 1 << 20;
-			if ((grown = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-			}
-			buf = grown;
-		}
-		got = fread(buf + used, 1, cap - used, f);
-		used += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return ac_error_set(err, APPCORE_EIO, "%s: read error", path);
-	}
-	fclose(f);
-	*data = buf;
-	*len = used;
-	return APPCORE_OK;
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	len = strlen(base);
+	if (dot && dot != base && (strcmp(dot, ".json") == 0 || strcmp(dot, ".ubj") == 0))
+		len = (size_t)(dot - base);
+	snprintf(name, size, "%.*s", (int)len, base);
 }
 
 int appcore_model_load_file(appcore_model **out, const char *path, appcore_error *err)
 {
-	const char *base, *dot;
+	struct ac_input in;
 	char name[256];
-	char *data = NULL;
-	size_t len = 0;
-	int rc;
+	int fd, rc;
 
 	if (out == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_file: NULL argument");
 	*out = NULL;
-	dot = strrchr(path, '.');
-	if (dot != NULL && strcmp(dot, ".ubj") == 0)
-		return ac_error_set(err, APPCORE_EUNSUPPORTED,
-				    "%s: UBJSON models are not supported; save the model as JSON with "
-				    "booster.save_model(\"model.json\")", path);
-	if ((rc = read_file(&data, &len, path, err)) != APPCORE_OK)
-		return rc;
-	rc = appcore_model_load_buffer(out, data, len, err);
-	free(data);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
+	/* streamed through a small window: the file is never held whole in memory */
+	rc = ac_input_init_fd(&in, fd, MAX_MODEL_FILE_BYTES, err);
+	if (rc == APPCORE_OK)
+		rc = load(out, &in, err);
+	ac_input_free(&in);
+	close(fd);
 	if (rc != APPCORE_OK) {
 		if (rc != APPCORE_ENOMEM)
 			ac_error_prefix(err, path);
 		return rc;
 	}
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	dot = strrchr(base, '.');
-	snprintf(name, sizeof(name), "%.*s",
-		 (int)(dot && dot != base && strcmp(dot, ".json") == 0 ? (size_t)(dot - base)
-								       : strlen(base)),
-		 base);
+	name_from_path(name, sizeof(name), path);
 	/* a file name that is not UTF-8 keeps the generic name */
 	if (name[0] != '\0' && appcore_model_set_identity(*out, name, "", NULL) == APPCORE_ENOMEM) {
 		appcore_model_unref(*out);
@@ -270,6 +248,16 @@ const char *appcore_model_booster(const appcore_model *model)
 size_t appcore_model_num_trees(const appcore_model *model)
 {
 	return model->num_trees;
+}
+
+size_t ac_model_num_iterations(const appcore_model *model)
+{
+	return model->num_iterations;
+}
+
+long ac_model_best_iteration(const appcore_model *model)
+{
+	return model->best_iteration;
 }
 
 const char *appcore_model_xgboost_version(const appcore_model *model)
