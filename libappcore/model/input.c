@@ -17,7 +17,8 @@ void ac_input_init_buffer(struct ac_input *in, const char *data, size_t len)
 	in->fd = -1;
 }
 
-int ac_input_init_fd(struct ac_input *in, int fd, uint64_t limit, appcore_error *err)
+int ac_input_init_fd(struct ac_input *in, int fd, size_t chunk, uint64_t limit,
+		     appcore_error *err)
 {
 	struct stat st;
 
@@ -36,7 +37,7 @@ int ac_input_init_fd(struct ac_input *in, int fd, uint64_t limit, appcore_error 
 		}
 		in->limit = in->size;
 	}
-	in->cap = AC_INPUT_CHUNK;
+	in->cap = chunk ? chunk : AC_INPUT_CHUNK;
 	if (in->size < in->cap)
 		in->cap = (size_t)in->size + 1; /* + 1: the read that sees end of file */
 	in->buf = malloc(in->cap);

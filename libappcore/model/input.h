@@ -34,10 +34,12 @@ struct ac_input {
 /* A window over len bytes at data (not copied; must outlive the input). */
 void ac_input_init_buffer(struct ac_input *in, const char *data, size_t len);
 
-/* A window over an open file descriptor (not closed by ac_input_free). limit bounds the
- * bytes read. Fails with APPCORE_ENOMEM or APPCORE_EIO (err names nothing: callers prefix
- * the path). */
-int ac_input_init_fd(struct ac_input *in, int fd, uint64_t limit, appcore_error *err);
+/* A window over an open file descriptor (not closed by ac_input_free), starting at chunk
+ * bytes (0: AC_INPUT_CHUNK; tests use tiny windows). limit bounds the bytes read. Fails with
+ * APPCORE_ENOMEM or APPCORE_EMODEL (a regular file beyond limit); err names no file:
+ * callers prefix the path. */
+int ac_input_init_fd(struct ac_input *in, int fd, size_t chunk, uint64_t limit,
+		     appcore_error *err);
 
 void ac_input_free(struct ac_input *in);
 

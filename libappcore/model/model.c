@@ -155,7 +155,7 @@ int appcore_model_load_file(appcore_model **out, const char *path, appcore_error
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
 	/* streamed through a small window: the file is never held whole in memory */
-	rc = ac_input_init_fd(&in, fd, MAX_MODEL_FILE_BYTES, err);
+	rc = ac_input_init_fd(&in, fd, 0, MAX_MODEL_FILE_BYTES, err);
 	if (rc == APPCORE_OK)
 		rc = load(out, &in, err);
 	ac_input_free(&in);

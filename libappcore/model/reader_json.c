@@ -124,6 +124,7 @@ static ac_tok read_string(struct ac_reader *r, ac_tok tok)
 	{
 		const char *p = in->cur + 1;
 		const char *close = p;
+		const char *escape = p;
 		char *out;
 
 		while (*close != '"')
@@ -138,6 +139,7 @@ static ac_tok read_string(struct ac_reader *r, ac_tok tok)
 			if (c == '\\') {
 				unsigned cp;
 
+				escape = p;
 				switch (p[1]) {
 				case '"': *out++ = '"'; break;
 				case '\\': *out++ = '\\'; break;
@@ -198,7 +200,7 @@ static ac_tok read_string(struct ac_reader *r, ac_tok tok)
 		r->tok = tok;
 		return tok;
 bad_escape:
-		in->cur = p;
+		in->cur = escape;
 		mark(r);
 		return ac_syntax_error(r, "invalid escape in a string"), AC_TOK_ERROR;
 	}
@@ -366,16 +368,17 @@ ac_tok ac_json_next(struct ac_reader *r)
 	return AC_TOK_KEY;
 }
 
-/* The element at cur is not a number: which type it is, for the caller's message. */
-static ac_tok element_type(const struct ac_input *in)
+/* The element at cur is not a number: which type it is, for the caller's message
+ * (AC_TOK_ERROR: not a value at all). */
+static ac_tok element_type(struct ac_input *in)
 {
 	switch (in->cur < in->end ? *in->cur : 0) {
 	case '"': return AC_TOK_STRING;
 	case '{': return AC_TOK_OBJECT;
 	case '[': return AC_TOK_ARRAY;
-	case 't':
-	case 'f': return AC_TOK_TRUE;
-	case 'n': return AC_TOK_NULL;
+	case 't': return at_word(in, "true", 4) ? AC_TOK_TRUE : AC_TOK_ERROR;
+	case 'f': return at_word(in, "false", 5) ? AC_TOK_FALSE : AC_TOK_ERROR;
+	case 'n': return at_word(in, "null", 4) ? AC_TOK_NULL : AC_TOK_ERROR;
 	default: return AC_TOK_ERROR;
 	}
 }

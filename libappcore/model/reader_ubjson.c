@@ -172,6 +172,8 @@ static ac_tok open_container(struct ac_reader *r, char kind)
 	int64_t count = -1;
 	int size;
 
+	if (r->depth == AC_MAX_DEPTH)
+		return ac_syntax_error(r, "nested deeper than %d levels", AC_MAX_DEPTH), AC_TOK_ERROR;
 	if (!ac_input_have(in, 1))
 		return truncated(r), AC_TOK_ERROR;
 	if (*in->cur == '$') {
