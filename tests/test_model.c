@@ -520,7 +520,8 @@ START_TEST(test_info_json)
 	ck_assert_str_eq(text, "{\"name\":\"demo\",\"version\":\"3\",\"xgboost_version\":\"1.7.4\","
 			       "\"booster\":\"gbtree\",\"objective\":\"reg:squarederror\","
 			       "\"num_features\":2,\"num_outputs\":1,\"num_class\":0,\"num_trees\":1,"
-			       "\"num_parallel_tree\":1,\"base_score\":[0.5],\"feature_names\":[\"a\","
+			       "\"num_parallel_tree\":1,\"num_iterations\":1,\"best_iteration\":null,"
+			       "\"base_score\":[0.5],\"feature_names\":[\"a\","
 			       "\"b\\u00E9\"],\"feature_types\":null}");
 	ck_assert_uint_eq(len, strlen(text));
 	appcore_free(text);

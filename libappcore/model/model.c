@@ -309,7 +309,9 @@ int appcore_model_info_json(char **out, size_t *out_len, const appcore_model *mo
 	*out = NULL;
 	for (size_t g = 0; base && g < model->num_groups; g++)
 		json_array_append_new(base, json_real(model->base_score[g]));
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*}",
+	/* best_iteration: what early stopping found (null without); the sklearn wrapper
+	 * predicts with iterations [0, best_iteration + 1) */
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*,s:o*}",
 			"name", model->name, "version", model->version,
 			"xgboost_version", model->xgboost_version,
 			"booster", appcore_model_booster(model),
@@ -319,6 +321,10 @@ int appcore_model_info_json(char **out, size_t *out_len, const appcore_model *mo
 			"num_class", (json_int_t)(model->objective->multiclass ? model->num_groups : 0),
 			"num_trees", (json_int_t)model->num_trees,
 			"num_parallel_tree", (json_int_t)(model->num_trees ? model->num_parallel_tree : 0),
+			"num_iterations", (json_int_t)model->num_iterations,
+			"best_iteration", model->best_iteration >= 0
+						  ? json_integer((json_int_t)model->best_iteration)
+						  : json_null(),
 			"base_score", base,
 			"feature_names", string_array(model->feature_names, model->num_features),
 			"feature_types", string_array(model->feature_types, model->num_features));
