@@ -4,7 +4,7 @@
     /usr/bin/python3 bench/load/make_load_models.py DIR
 
   regression_500x8.json / .ubj   500 trees of depth 8 (~11 MB of JSON), and its UBJSON twin
-  softprob_5x140x8.json / .ubj   5 classes x 140 rounds of depth 8 (~14 MB of JSON)
+  softprob_5x125x8.json / .ubj   5 classes x 125 rounds of depth 8 (~14 MB of JSON)
 
 Trained by XGBoost 1.7.4 (Debian's python3-xgboost; run with /usr/bin/python3) on synthetic
 data with a fixed seed, so every run writes the same files. The .ubj twins are what
@@ -31,9 +31,9 @@ def main():
         b.save_model(str(out / f"regression_500x8.{ext}"))
     classes = np.digitize(y, np.quantile(y, [0.2, 0.4, 0.6, 0.8]))
     b = xgb.train({**params, "objective": "multi:softprob", "num_class": 5},
-                  xgb.DMatrix(x, label=classes), 140)
+                  xgb.DMatrix(x, label=classes), 125)
     for ext in ("json", "ubj"):
-        b.save_model(str(out / f"softprob_5x140x8.{ext}"))
+        b.save_model(str(out / f"softprob_5x125x8.{ext}"))
     for p in sorted(out.glob("*")):
         print(f"{p}: {p.stat().st_size / 1e6:.1f} MB")
 
