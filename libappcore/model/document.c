@@ -304,12 +304,9 @@ static int tree_param(struct doc *d, const char *prefix, size_t *leaf_size)
 	return rc;
 }
 
-static int check_length(struct doc *d, bool present, const struct ac_i32_buf *ints,
-			const struct ac_f32_buf *floats, size_t n, const char *prefix,
+static int check_length(struct doc *d, bool present, size_t got, size_t n, const char *prefix,
 			const char *key, bool required)
 {
-	size_t got = ints ? ints->n : floats->n;
-
 	if (!present)
 		return required ? ac_error_set(d->err, APPCORE_EMODEL, "%s%s: missing", prefix, key)
 				: APPCORE_OK;
@@ -364,15 +361,15 @@ static int tree(struct doc *d, size_t index)
 	n = b->left.n;
 	if (n == 0)
 		return ac_error_set(d->err, APPCORE_EMODEL, "%sleft_children: empty tree", prefix);
-	if ((rc = check_length(d, HAS(T_RIGHT), &b->right, NULL, n, prefix, "right_children",
+	if ((rc = check_length(d, HAS(T_RIGHT), b->right.n, n, prefix, "right_children", true)) !=
+		    0 ||
+	    (rc = check_length(d, HAS(T_SPLIT_INDEX), b->split_index.n, n, prefix, "split_indices",
 			       true)) != 0 ||
-	    (rc = check_length(d, HAS(T_SPLIT_INDEX), &b->split_index, NULL, n, prefix,
-			       "split_indices", true)) != 0 ||
-	    (rc = check_length(d, HAS(T_SPLIT_COND), NULL, &b->split_cond, n, prefix,
+	    (rc = check_length(d, HAS(T_SPLIT_COND), b->split_cond.n, n, prefix,
 			       "split_conditions", true)) != 0 ||
-	    (rc = check_length(d, HAS(T_DEFAULT_LEFT), &b->default_left, NULL, n, prefix,
+	    (rc = check_length(d, HAS(T_DEFAULT_LEFT), b->default_left.n, n, prefix,
 			       "default_left", true)) != 0 ||
-	    (rc = check_length(d, HAS(T_SPLIT_TYPE), &b->split_type, NULL, n, prefix, "split_type",
+	    (rc = check_length(d, HAS(T_SPLIT_TYPE), b->split_type.n, n, prefix, "split_type",
 			       false)) != 0)
 		return rc;
 	src.num_cat_nodes = HAS(T_CAT_NODES) ? b->cat_nodes.n : 0;

@@ -124,7 +124,7 @@ static ac_tok read_string(struct ac_reader *r, ac_tok tok)
 	{
 		const char *p = in->cur + 1;
 		const char *close = p;
-		const char *escape = p;
+		const char *escape = NULL;
 		char *out;
 
 		while (*close != '"')

@@ -14,6 +14,14 @@
 #include "core/utf8.h"
 #include "model/reader.h"
 
+/* A UBJSON int8 (two's complement) from its byte. */
+static inline int64_t i8(char c)
+{
+	const int v = (unsigned char)c;
+
+	return v > 127 ? v - 256 : v;
+}
+
 static inline uint16_t be16(const char *p)
 {
 	const unsigned char *u = (const unsigned char *)p;
@@ -96,10 +104,11 @@ static int read_int(struct ac_reader *r, char marker, int64_t *out)
 	struct ac_input *in = r->in;
 	int size = payload_size(marker);
 
+	*out = 0;
 	if (!ac_input_have(in, (size_t)size))
 		return truncated(r);
 	switch (marker) {
-	case 'i': *out = (int8_t)in->cur[0]; break;
+	case 'i': *out = i8(in->cur[0]); break;
 	case 'U': *out = (uint8_t)in->cur[0]; break;
 	case 'I': *out = (int16_t)be16(in->cur); break;
 	case 'l': *out = (int32_t)be32(in->cur); break;
@@ -134,7 +143,7 @@ static int read_length(struct ac_reader *r, const char *what, int64_t *out)
 static int read_text(struct ac_reader *r, const char *what)
 {
 	struct ac_input *in = r->in;
-	int64_t len;
+	int64_t len = 0;
 
 	if (read_length(r, what, &len) != APPCORE_OK)
 		return r->err->code;
@@ -217,7 +226,7 @@ static ac_tok open_container(struct ac_reader *r, char kind)
 static ac_tok read_payload(struct ac_reader *r, char marker)
 {
 	struct ac_input *in = r->in;
-	int64_t i;
+	int64_t i = 0;
 
 	switch (marker) {
 	case '{':
@@ -378,7 +387,7 @@ static void decode_f32_D(const char *p, size_t n, void *out)
 static int64_t int_at(char type, const char *p)
 {
 	switch (type) {
-	case 'i': return (int8_t)p[0];
+	case 'i': return i8(p[0]);
 	case 'U': return (uint8_t)p[0];
 	case 'I': return (int16_t)be16(p);
 	case 'l': return (int32_t)be32(p);
@@ -390,7 +399,8 @@ static int typed_f32(struct ac_reader *r, struct ac_f32_buf *out)
 {
 	struct ac_input *in = r->in;
 	struct ac_frame *f = &r->stack[r->depth - 1];
-	const size_t size = (size_t)payload_size(f->type);
+	const int size_or_none = payload_size(f->type);
+	const size_t size = size_or_none > 0 ? (size_t)size_or_none : 1;
 
 	while (f->count > 0) {
 		size_t avail, chunk;
@@ -421,7 +431,8 @@ static int typed_i32(struct ac_reader *r, struct ac_i32_buf *out, struct ac_elem
 {
 	struct ac_input *in = r->in;
 	struct ac_frame *f = &r->stack[r->depth - 1];
-	const size_t size = (size_t)payload_size(f->type);
+	const int size_or_none = payload_size(f->type);
+	const size_t size = size_or_none > 0 ? (size_t)size_or_none : 1;
 	size_t index = 0;
 
 	while (f->count > 0) {
