@@ -228,14 +228,15 @@ int ac_model_predict_range(const appcore_model *m, const float *rows, size_t num
 					    "with all its weights; the range must start at 0",
 					    iter_begin, iter_end);
 	} else if (iter_begin != 0 || iter_end != 0) {
-		if (iter_end == 0)
-			iter_end = m->num_iterations;
-		if (iter_begin > iter_end || iter_end > m->num_iterations)
+		const size_t end = iter_end ? iter_end : m->num_iterations;
+
+		if (iter_begin > end || end > m->num_iterations)
 			return ac_error_set(err, APPCORE_EINVAL,
 					    "iteration range [%zu, %zu) is outside the model's %zu "
 					    "iterations", iter_begin, iter_end, m->num_iterations);
 		t_begin = m->iteration_ptr[iter_begin];
-		t_end = m->iteration_ptr[iter_end];
+		/* to the end: every tree, also those of an incomplete last iteration */
+		t_end = iter_end ? m->iteration_ptr[iter_end] : m->num_trees;
 	}
 	return predict(m, rows, num_rows, kind, t_begin, t_end, out, err);
 }
