@@ -14,7 +14,7 @@ ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" clang libclang-rt-14-dev
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(predict model_load config metrics)
+((${#targets[@]})) || targets=(predict model_load model_ubjson config metrics)
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
 if [[ ! -f $build/build.ninja ]]; then

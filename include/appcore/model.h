@@ -73,12 +73,13 @@ APPCORE_API int appcore_model_load_options_init(appcore_model_load_options *opti
  *
  * @param out     receives a handle with one reference; release it with appcore_model_unref().
  *                NULL on failure.
- * @param path    file to read.
+ * @param path    file to read; streamed, never held whole in memory.
  * @param options NULL for the defaults.
  * @return APPCORE_OK; APPCORE_EINVAL (NULL argument, unknown options version, a name or
  *         version that is not UTF-8), APPCORE_EIO (cannot read), APPCORE_EMODEL (malformed or
  *         inconsistent model; JSON syntax errors set line and column), APPCORE_EUNSUPPORTED
- *         (unknown objective or booster, XGBoost's legacy binary format), APPCORE_ENOMEM.
+ *         (unknown objective or booster, XGBoost's legacy binary format or a memory snapshot:
+ *         the message says how to convert), APPCORE_ENOMEM.
  *         The message names the file and the offending field. Thread-safe.
  */
 APPCORE_API int appcore_model_load_file(appcore_model **out, const char *path,
@@ -139,8 +140,8 @@ APPCORE_API const char *appcore_model_objective(const appcore_model *model);
 APPCORE_API const char *appcore_model_booster(const appcore_model *model);
 /** Number of trees (0 for gblinear). */
 APPCORE_API size_t appcore_model_num_trees(const appcore_model *model);
-/** Number of boosting iterations (rounds): the trees of one round predict all outputs once.
- * 1 for gblinear. */
+/** Number of boosting iterations (rounds), as XGBoost's num_boosted_rounds(): the trees of
+ * one round predict all outputs once. */
 APPCORE_API size_t appcore_model_num_iterations(const appcore_model *model);
 
 /**

@@ -97,6 +97,10 @@ static void margins_trees(const appcore_model *m, const float *rows, size_t coun
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 
+	if (m->leaf_size > 0) {
+		ac_predict_vector(m, rows, count, tree_begin, tree_end, margins);
+		return;
+	}
 	if (!m->has_categorical) {
 		margins_trees_fixed_depth(m, rows, count, tree_begin, tree_end, margins);
 		return;

@@ -1,12 +1,16 @@
 /* Model handle lifetime, identity (fixed at load) and metadata. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/error_internal.h"
+#include "core/utf8.h"
+#include "model/input.h"
 #include "model/model_internal.h"
 
 /* Model files beyond this are surely not what the user meant to load. */
@@ -30,18 +34,31 @@ static char *json_text(const char *s)
 	return text;
 }
 
+static int is_utf8(const char *text)
+{
+	size_t len = strlen(text), n;
+
+	for (size_t i = 0; i < len; i += n)
+		if ((n = ac_utf8_sequence_length((const unsigned char *)text + i, len - i)) == 0)
+			return 0;
+	return 1;
+}
+
 /* Name, version and the `,"model":{...}}` suffix of every prediction answer. */
 static int set_identity(appcore_model *model, const char *name, const char *version,
 			appcore_error *err)
 {
-	char *name_json = json_text(name), *version_json = json_text(version);
+	char *name_json, *version_json;
 	int len;
 
+	if (!is_utf8(name) || !is_utf8(version))
+		return ac_error_set(err, APPCORE_EINVAL, "model name and version must be UTF-8 text");
+	name_json = json_text(name);
+	version_json = json_text(version);
 	if (name_json == NULL || version_json == NULL) {
 		free(name_json);
 		free(version_json);
-		/* json_string() refuses text that is not UTF-8 */
-		return ac_error_set(err, APPCORE_EINVAL, "model name and version must be UTF-8 text");
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	}
 	model->name = strdup(name);
 	model->version = strdup(version);
@@ -73,6 +90,11 @@ void ac_model_destroy(appcore_model *m)
 	free(m->cat_words);
 	free(m->catsets);
 	free(m->nodes);
+	free(m->vnodes);
+	free(m->vleaves);
+	free(m->iteration_ptr);
+	free(m->tree_features);
+	free(m->tree_feature_nodes);
 	free(m->tree_groups);
 	free(m->tree_depths);
 	free(m->tree_roots);
@@ -97,8 +119,8 @@ static int check_options(const appcore_model_load_options *options, appcore_erro
 	return APPCORE_OK;
 }
 
-/* Parse data into a new model named default_name unless the options name it. */
-static int load(appcore_model **out, const char *data, size_t len, const char *default_name,
+/* Read a new model from `in`, named default_name unless the options name it. */
+static int load(appcore_model **out, struct ac_input *in, const char *default_name,
 		const appcore_model_load_options *options, appcore_error *err)
 {
 	appcore_model *m;
@@ -109,7 +131,7 @@ static int load(appcore_model **out, const char *data, size_t len, const char *d
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	atomic_init(&m->refs, 1);
 	m->best_iteration = -1;
-	rc = ac_model_parse(m, data, len, err);
+	rc = ac_model_parse(m, in, err);
 	if (rc == APPCORE_OK)
 		rc = set_identity(m, options && options->name ? options->name : default_name,
 				  options && options->model_version ? options->model_version : "",
@@ -136,6 +158,7 @@ static int load(appcore_model **out, const char *data, size_t len, const char *d
 int appcore_model_load_buffer(appcore_model **out, const void *data, size_t len,
 			      const appcore_model_load_options *options, appcore_error *err)
 {
+	struct ac_input in;
 	int rc;
 
 	if (out == NULL || (data == NULL && len > 0))
@@ -144,51 +167,8 @@ int appcore_model_load_buffer(appcore_model **out, const void *data, size_t len,
 	*out = NULL;
 	if ((rc = check_options(options, err)) != APPCORE_OK)
 		return rc;
-	return load(out, data ? data : "", len, "model", options, err);
-}
-
-static int read_file(char **data, size_t *len, const char *path, appcore_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, used = 0;
-
-	if (f == NULL)
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
-	for (;;) {
-		size_t got;
-
-		if (cap - used < 65536) {
-			char *grown;
-
-			if (cap >= MAX_MODEL_FILE_BYTES) {
-				free(buf);
-				fclose(f);
-				return ac_error_set(err, APPCORE_EMODEL, "%s: larger than %zu bytes",
-						    path, MAX_MODEL_FILE_BYTES);
-			}
-			cap = cap ? cap * 2 : 1 << 20;
-			if ((grown = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-			}
-			buf = grown;
-		}
-		got = fread(buf + used, 1, cap - used, f);
-		used += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return ac_error_set(err, APPCORE_EIO, "%s: read error", path);
-	}
-	fclose(f);
-	*data = buf;
-	*len = used;
-	return APPCORE_OK;
+	ac_input_init_buffer(&in, data ? data : "", len);
+	return load(out, &in, "model", options, err);
 }
 
 /* The file name without directory and extension ("models/iris.json" -> "iris"); "model" when
@@ -197,36 +177,36 @@ static void name_from_path(char *name, size_t size, const char *path)
 {
 	const char *base = strrchr(path, '/');
 	const char *dot;
-	char *check;
 
 	base = base ? base + 1 : path;
 	dot = strrchr(base, '.');
-	snprintf(name, size, "%.*s",
-		 (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)), base);
-	check = name[0] ? json_text(name) : NULL;
-	if (check == NULL)
+	snprintf(name, size, "%.*s", (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)),
+		 base);
+	if (name[0] == '\0' || !is_utf8(name))
 		snprintf(name, size, "model");
-	free(check);
 }
 
 int appcore_model_load_file(appcore_model **out, const char *path,
 			    const appcore_model_load_options *options, appcore_error *err)
 {
+	struct ac_input in;
 	char name[256];
-	char *data = NULL;
-	size_t len = 0;
-	int rc;
+	int fd, rc;
 
 	if (out == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_model_load_file: NULL argument");
 	*out = NULL;
 	if ((rc = check_options(options, err)) != APPCORE_OK)
 		return rc;
-	if ((rc = read_file(&data, &len, path, err)) != APPCORE_OK)
-		return rc;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
 	name_from_path(name, sizeof(name), path);
-	rc = load(out, data, len, name, options, err);
-	free(data);
+	/* streamed through a small window: the file is never held whole in memory */
+	rc = ac_input_init_fd(&in, fd, 0, MAX_MODEL_FILE_BYTES, err);
+	if (rc == APPCORE_OK)
+		rc = load(out, &in, name, options, err);
+	ac_input_free(&in);
+	close(fd);
 	if (rc != APPCORE_OK && rc != APPCORE_ENOMEM)
 		ac_error_prefix(err, path);
 	return rc;
@@ -309,14 +289,17 @@ size_t appcore_model_num_trees(const appcore_model *model)
 
 size_t ac_model_num_iterations(const appcore_model *model)
 {
-	if (model->booster == AC_BOOSTER_GBLINEAR)
-		return 1;
-	return model->layer_trees ? model->num_trees / model->layer_trees : 0;
+	return model->num_iterations;
+}
+
+long ac_model_best_iteration(const appcore_model *model)
+{
+	return model->best_iteration;
 }
 
 size_t appcore_model_num_iterations(const appcore_model *model)
 {
-	return ac_model_num_iterations(model);
+	return model->num_iterations;
 }
 
 int appcore_model_best_iteration(size_t *iteration, const appcore_model *model)
@@ -329,10 +312,10 @@ int appcore_model_best_iteration(size_t *iteration, const appcore_model *model)
 	return APPCORE_OK;
 }
 
-int ac_model_tree_range(size_t *tree_begin, size_t *tree_end, const appcore_model *m, size_t begin,
-			size_t end, appcore_error *err)
+int ac_model_tree_range(size_t *tree_begin, size_t *tree_end, const appcore_model *m,
+			size_t begin, size_t end, appcore_error *err)
 {
-	const size_t iterations = ac_model_num_iterations(m);
+	const size_t iterations = m->num_iterations;
 
 	/* the default: every tree, unless the model was loaded to stop at best_iteration */
 	if (begin == 0 && end == 0 && m->default_iteration_end == 0) {
@@ -340,22 +323,28 @@ int ac_model_tree_range(size_t *tree_begin, size_t *tree_end, const appcore_mode
 		*tree_end = m->num_trees;
 		return APPCORE_OK;
 	}
-	if (begin == 0 && end == 0)
-		end = m->default_iteration_end;
-	if (end == 0)
-		end = iterations;
 	if (m->booster == AC_BOOSTER_GBLINEAR) {
-		/* XGBoost's gblinear has no trees to choose from and ignores the range */
+		/* gblinear has no per-iteration parts: XGBoost accepts a range from 0
+		 * (gblinear.cc LinearCheckLayer) and predicts with all its weights */
+		if (begin != 0)
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "iteration_range [%zu, %zu): a gblinear model predicts "
+					    "with all its weights; the range must start at 0",
+					    begin, end);
 		*tree_begin = *tree_end = 0;
 		return APPCORE_OK;
 	}
-	if (begin >= end || end > iterations)
+	if (begin == 0 && end == 0)
+		end = m->default_iteration_end;
+	/* XGBoost: an end of 0 is the last iteration, and then every tree counts, also those
+	 * of an incomplete last iteration */
+	if (begin > (end ? end : iterations) || (end ? end : iterations) > iterations ||
+	    (end != 0 && begin == end))
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    "iteration_range [%zu, %zu) is not within the model's %zu "
-				    "iterations",
-				    begin, end, iterations);
-	*tree_begin = begin * m->layer_trees;
-	*tree_end = end * m->layer_trees;
+				    "iterations", begin, end, iterations);
+	*tree_begin = m->iteration_ptr ? m->iteration_ptr[begin] : 0;
+	*tree_end = end && m->iteration_ptr ? m->iteration_ptr[end] : m->num_trees;
 	return APPCORE_OK;
 }
 
