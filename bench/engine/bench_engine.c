@@ -1,6 +1,6 @@
 /* appcore's engine against XGBoost's C API on one model, in alternating rounds in one process.
  *
- *   bench_engine DIR NAME [--rounds R] [--seconds S] [--threads N]
+ *   bench_engine DIR NAME [--rounds R] [--seconds S] [--threads N] [--kernel K]
  *
  * DIR holds what make_models.py writes (NAME.json, NAME.rows.f32, NAME.value.f32,
  * NAME.margin.f32, manifest.json). Before anything is timed, every output is checked on all
@@ -14,7 +14,8 @@
  *   xgboost single row           XGBoosterPredictFromDense on one row
  * Each measurement repeats its call until S seconds (default 0.3) have passed. Prints one JSON
  * object per round on stdout (rows/s for batches, ns per call for single rows), then a summary.
- * Without libxgboost-dev the xgboost figures are absent. */
+ * Without libxgboost-dev the xgboost figures are absent. --kernel (reference, lockstep, heap,
+ * heap-avx2, heap-avx512) times that kernel instead of the one chosen at load (A/B runs). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -122,6 +123,7 @@ struct ctx {
 	appcore_pool *pool;
 	float *rows;
 	size_t num_rows, nf, width;
+	ac_kernel kernel;
 	float *out;
 	double seconds;
 #ifdef HAVE_XGBOOST
@@ -136,8 +138,8 @@ static void appcore_batch(struct ctx *c, appcore_pool *pool)
 {
 	appcore_error err = { 0 };
 
-	if (ac_engine_predict(c->model, c->rows, c->num_rows, APPCORE_OUTPUT_VALUE, 0, SIZE_MAX, pool,
-			      c->out, &err) != APPCORE_OK)
+	if (ac_engine_predict_kernel(c->model, c->rows, c->num_rows, APPCORE_OUTPUT_VALUE, 0,
+				     SIZE_MAX, pool, c->kernel, c->out, &err) != APPCORE_OK)
 		die("ac_engine_predict", err.message);
 }
 
@@ -167,6 +169,26 @@ static double ns_single_appcore(struct ctx *c)
 			if (appcore_model_predict(c->model, c->rows + r * c->nf, 1, APPCORE_OUTPUT_VALUE,
 						  c->out + r * c->width, &err) != APPCORE_OK)
 				die("appcore_model_predict", err.message);
+		}
+	} while ((elapsed = now() - start) < c->seconds);
+	return elapsed * 1e9 / (double)calls;
+}
+
+/* Single rows through a forced kernel (--kernel): the internal call, no public wrapper. */
+static double ns_single_kernel(struct ctx *c)
+{
+	appcore_error err = { 0 };
+	double start = now(), elapsed;
+	size_t calls = 0;
+
+	do {
+		for (size_t k = 0; k < 1000; k++, calls++) {
+			size_t r = calls % c->num_rows;
+
+			if (ac_engine_predict_kernel(c->model, c->rows + r * c->nf, 1,
+						     APPCORE_OUTPUT_VALUE, 0, SIZE_MAX, NULL, c->kernel,
+						     c->out + r * c->width, &err) != APPCORE_OK)
+				die("ac_engine_predict_kernel", err.message);
 		}
 	} while ((elapsed = now() - start) < c->seconds);
 	return elapsed * 1e9 / (double)calls;
@@ -239,7 +261,7 @@ int main(int argc, char **argv)
 {
 	struct ctx c = { 0 };
 	appcore_error err = { 0 };
-	const char *dir, *name;
+	const char *dir, *name, *kernel_name = NULL;
 	char path[4096];
 	unsigned rounds = 3;
 	size_t threads = 0, value_width, margin_width;
@@ -262,12 +284,22 @@ int main(int argc, char **argv)
 			c.seconds = strtod(argv[i + 1], NULL);
 		else if (strcmp(argv[i], "--threads") == 0)
 			threads = strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--kernel") == 0)
+			kernel_name = argv[i + 1];
 		else
 			die("unknown option", argv[i]);
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
 	if (appcore_model_load_file(&c.model, path, &err) != APPCORE_OK)
 		die("load", err.message);
+	c.kernel = c.model->kernel;
+	if (kernel_name != NULL) {
+		for (c.kernel = 0; c.kernel < AC_KERNEL_COUNT; c.kernel++)
+			if (strcmp(ac_kernel_name(c.kernel), kernel_name) == 0)
+				break;
+		if (c.kernel == AC_KERNEL_COUNT || !ac_kernel_usable(c.model, c.kernel))
+			die("kernel unknown or not usable here", kernel_name);
+	}
 	if (appcore_pool_new(&c.pool, threads, &err) != APPCORE_OK)
 		die("pool", err.message);
 	c.nf = appcore_model_num_features(c.model);
@@ -293,16 +325,17 @@ int main(int argc, char **argv)
 	/* Correctness on every row before anything counts. */
 	appcore_batch(&c, NULL);
 	check("appcore value", c.out, want_value, c.num_rows * value_width, probability);
-	if (ac_engine_predict(c.model, c.rows, c.num_rows, APPCORE_OUTPUT_MARGIN, 0, SIZE_MAX, NULL,
-			      margin, &err) != APPCORE_OK)
+	if (ac_engine_predict_kernel(c.model, c.rows, c.num_rows, APPCORE_OUTPUT_MARGIN, 0, SIZE_MAX,
+				     NULL, c.kernel, margin, &err) != APPCORE_OK)
 		die("ac_engine_predict", err.message);
 	check("appcore margin", margin, want_margin, c.num_rows * margin_width, 0);
 	appcore_batch(&c, c.pool);
 	check("appcore value, threads", c.out, want_value, c.num_rows * value_width, probability);
 	for (size_t r = 0; r < c.num_rows; r++)
-		if (appcore_model_predict(c.model, c.rows + r * c.nf, 1, APPCORE_OUTPUT_VALUE,
-					  c.out + r * value_width, &err) != APPCORE_OK)
-			die("appcore_model_predict", err.message);
+		if (ac_engine_predict_kernel(c.model, c.rows + r * c.nf, 1, APPCORE_OUTPUT_VALUE, 0,
+					     SIZE_MAX, NULL, c.kernel, c.out + r * value_width,
+					     &err) != APPCORE_OK)
+			die("ac_engine_predict_kernel", err.message);
 	check("appcore value, 1 row", c.out, want_value, c.num_rows * value_width, probability);
 	visits = visits_per_row(c.model, c.rows, c.num_rows);
 
@@ -330,13 +363,13 @@ int main(int argc, char **argv)
 #endif
 
 	printf("{\"model\": \"%s\", \"rows\": %zu, \"trees\": %zu, \"visits_per_row\": %.3f, "
-	       "\"threads\": %zu}\n",
+	       "\"threads\": %zu, \"kernel\": \"%s\"}\n",
 	       name, c.num_rows, appcore_model_num_trees(c.model), visits,
-	       appcore_pool_num_threads(c.pool));
+	       appcore_pool_num_threads(c.pool), ac_kernel_name(c.kernel));
 	for (unsigned round = 0; round < rounds; round++) {
 		double batch1 = rate_batch(&c, NULL);
 		double batchn = rate_batch(&c, c.pool);
-		double single = ns_single_appcore(&c);
+		double single = kernel_name ? ns_single_kernel(&c) : ns_single_appcore(&c);
 
 		printf("{\"round\": %u, \"appcore_batch_1t\": %.0f, \"appcore_batch_nt\": %.0f, "
 		       "\"appcore_single_ns\": %.1f",

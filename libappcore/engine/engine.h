@@ -7,6 +7,7 @@
 #include "appcore/error.h"
 #include "appcore/model.h"
 #include "appcore/pool.h"
+#include "engine/layout.h"
 
 /*
  * Score num_rows dense rows (row-major, appcore_model_num_features() floats each, NaN =
@@ -25,6 +26,12 @@
 int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows,
 		      appcore_output_kind kind, size_t tree_begin, size_t tree_end,
 		      appcore_pool *pool, float *out, appcore_error *err);
+
+/* The same with a chosen kernel (layout.h) instead of the model's own, for tests and
+ * benchmarks; APPCORE_EINVAL when ac_kernel_usable() says it cannot score this model. */
+int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t num_rows,
+			     appcore_output_kind kind, size_t tree_begin, size_t tree_end,
+			     appcore_pool *pool, ac_kernel kernel, float *out, appcore_error *err);
 
 /* The reference walker: one row at a time, tree after tree, following child links and
  * stopping at the leaf, every split kind. Adds trees [tree_begin, tree_end) to the

@@ -34,8 +34,8 @@ static inline uint32_t step(const ac_node *nodes, uint32_t index, const float *r
 /* Eight rows walk a tree in lockstep: their chains of dependent loads overlap. */
 #define LANES 8
 
-static void margins_trees_fixed_depth(const appcore_model *m, const float *rows, size_t count,
-				      size_t tree_begin, size_t tree_end, float *margins)
+void ac_kernel_lockstep(const appcore_model *m, const float *rows, size_t count,
+			size_t tree_begin, size_t tree_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 	const ac_node *nodes = m->nodes;
@@ -98,6 +98,7 @@ struct job {
 	size_t block;       /* rows per block */
 	size_t chunk_rows;  /* rows per slice handed to a thread */
 	float *heap;        /* margins per thread when they do not fit the stack, or NULL */
+	ac_kernel_fn kernel;
 };
 
 /* Rows [start, start + count) of the batch, block by block. */
@@ -115,12 +116,8 @@ static void score_rows(const struct job *j, size_t start, size_t count, float *m
 			memcpy(margins + r * groups, m->base_margin, groups * sizeof(*margins));
 		if (m->booster == AC_BOOSTER_GBLINEAR)
 			margins_linear(m, block_rows, n, margins);
-		else if (m->has_categorical)
-			ac_engine_reference_margins(m, block_rows, n, j->tree_begin, j->tree_end,
-						    margins);
 		else
-			margins_trees_fixed_depth(m, block_rows, n, j->tree_begin, j->tree_end,
-						  margins);
+			j->kernel(m, block_rows, n, j->tree_begin, j->tree_end, margins);
 		if (j->kind == APPCORE_OUTPUT_MARGIN) {
 			memcpy(j->out + first * j->width, margins, n * groups * sizeof(*margins));
 			continue;
@@ -145,6 +142,14 @@ int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows
 		      appcore_output_kind kind, size_t tree_begin, size_t tree_end,
 		      appcore_pool *pool, float *out, appcore_error *err)
 {
+	return ac_engine_predict_kernel(m, rows, num_rows, kind, tree_begin, tree_end, pool,
+					m ? m->kernel : AC_KERNEL_REFERENCE, out, err);
+}
+
+int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t num_rows,
+			     appcore_output_kind kind, size_t tree_begin, size_t tree_end,
+			     appcore_pool *pool, ac_kernel kernel, float *out, appcore_error *err)
+{
 	struct job j;
 	size_t threads, chunks;
 
@@ -158,11 +163,15 @@ int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows
 		return ac_error_set(err, APPCORE_EINVAL,
 				    "predict: tree range [%zu, %zu) is empty or past the %zu trees",
 				    tree_begin, tree_end, m->num_trees);
+	if (!ac_kernel_usable(m, kernel))
+		return ac_error_set(err, APPCORE_EINVAL, "predict: kernel %s cannot score this model here",
+				    ac_kernel_name(kernel));
 	if (num_rows == 0)
 		return APPCORE_OK;
 	j = (struct job){ .m = m, .rows = rows, .num_rows = num_rows, .kind = kind,
 			  .tree_begin = tree_begin, .tree_end = tree_end, .out = out,
-			  .width = appcore_model_output_size(m, kind) };
+			  .width = appcore_model_output_size(m, kind),
+			  .kernel = ac_kernel_function(kernel) };
 	j.block = STACK_MARGINS / m->num_groups;
 	if (j.block > BLOCK_ROWS)
 		j.block = BLOCK_ROWS;

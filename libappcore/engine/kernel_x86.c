@@ -1,0 +1,407 @@
+/* Heap-layout kernels with x86-64 SIMD gathers: AVX2 (8 lanes) and AVX-512 (16 lanes).
+ *
+ * Compiled for the baseline ISA; only these functions are built for AVX2/AVX-512 (target
+ * attributes), and ac_layout_build() picks them after a runtime CPU check, so one binary runs
+ * everywhere. Elsewhere (other architectures, other compilers) the kernels are NULL and the
+ * portable kernel_heap.c serves.
+ *
+ * Batches: lanes are rows. Four vectors (64 rows with AVX-512, 32 with AVX2) walk one tree
+ * together, so four independent gather chains overlap; every row takes exactly the tree's
+ * depth in steps (layout.h), so lanes never diverge. The first level needs no gather (every
+ * row starts at the root). Each row's margin gets the trees' leaves in tree order.
+ *
+ * One row: lanes are trees. 16 (8) trees walk at once, each lane stopping at its own depth
+ * (masked gathers, so a finished lane reads nothing); their leaves are then added to the
+ * margins in tree order. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/kernel_heap.h"
+#include "engine/layout.h"
+#include "model/model_internal.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+int ac_cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+int ac_cpu_has_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+}
+
+/* Rows of the AVX-512 kernel's batch step: 4 vectors of 16. */
+#define V512 4
+
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* Add the leaves of one vector of rows to their margins (row-major, groups per row). */
+AVX512 static inline void add512(float *margins, size_t groups, uint32_t g, __m512 value)
+{
+	if (groups == 1) {
+		_mm512_storeu_ps(margins, _mm512_add_ps(_mm512_loadu_ps(margins), value));
+	} else {
+		float v[16];
+
+		_mm512_storeu_ps(v, value);
+		for (size_t k = 0; k < 16; k++)
+			margins[k * groups + g] += v[k];
+	}
+}
+
+/* One level down for one vector of rows: p (the position within the level) becomes
+ * 2p + right. */
+AVX512 static inline __m512i step512(__m512i p, __m512i f, __m512 th, __m512i rowoff,
+				     const float *rows)
+{
+	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
+	const __m512i one = _mm512_set1_epi32(1);
+	const __m512 x = _mm512_i32gather_ps(_mm512_add_epi32(rowoff, _mm512_and_si512(f, mask)),
+					     rows, 4);
+	const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
+	const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+	const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
+	const __mmask16 right = (__mmask16)(ge | (nan & dr));
+
+	p = _mm512_add_epi32(p, p);
+	return _mm512_mask_add_epi32(p, right, p, one);
+}
+
+/* Entry p of a level of n entries starting at `level`, for each lane. A level of up to 32
+ * entries fits one or two registers and is read with a permute, loaded once per tree and
+ * shared by all rows of the block; deeper levels are gathered. */
+AVX512 static inline __m512i pick512_epi32(const uint32_t *level, unsigned n, __m512i lo,
+					   __m512i hi, __m512i p)
+{
+	if (n <= 16)
+		return _mm512_permutexvar_epi32(p, lo);
+	if (n == 32)
+		return _mm512_permutex2var_epi32(lo, p, hi);
+	return _mm512_i32gather_epi32(p, level, 4);
+}
+
+AVX512 static inline __m512 pick512_ps(const float *level, unsigned n, __m512 lo, __m512 hi,
+				       __m512i p)
+{
+	if (n <= 16)
+		return _mm512_permutexvar_ps(p, lo);
+	if (n == 32)
+		return _mm512_permutex2var_ps(lo, p, hi);
+	return _mm512_i32gather_ps(p, level, 4);
+}
+
+/* The registers pick512_* reads for a level of n entries (unused for n > 32). */
+AVX512 static inline void table512_epi32(const uint32_t *level, unsigned n, __m512i *lo,
+					 __m512i *hi)
+{
+	if (n <= 16) {
+		*lo = _mm512_maskz_loadu_epi32((__mmask16)((1u << n) - 1), level);
+		*hi = *lo;
+	} else if (n == 32) {
+		*lo = _mm512_loadu_si512(level);
+		*hi = _mm512_loadu_si512(level + 16);
+	} else {
+		*lo = *hi = _mm512_setzero_si512();
+	}
+}
+
+AVX512 static inline void table512_ps(const float *level, unsigned n, __m512 *lo, __m512 *hi)
+{
+	if (n <= 16) {
+		*lo = _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), level);
+		*hi = *lo;
+	} else if (n == 32) {
+		*lo = _mm512_loadu_ps(level);
+		*hi = _mm512_loadu_ps(level + 16);
+	} else {
+		*lo = *hi = _mm512_setzero_ps();
+	}
+}
+
+/* count rows, a multiple of 16, at most 64 per call from the block loop. */
+AVX512 static void rows512(const appcore_model *m, const float *rows, size_t count,
+			   size_t tree_begin, size_t tree_end, float *margins)
+{
+	const ac_layout *l = m->layout;
+	const size_t groups = m->num_groups;
+	const int nf = (int)m->num_features;
+	const __m512i lanes = _mm512_mullo_epi32(
+		_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+		_mm512_set1_epi32(nf));
+
+	for (size_t r = 0; r < count; r += 16 * V512) {
+		const size_t vectors = (count - r) / 16 < V512 ? (count - r) / 16 : V512;
+		const float *block = rows + r * (size_t)nf;
+		__m512i rowoff[V512];
+
+		for (size_t v = 0; v < V512; v++)
+			rowoff[v] = _mm512_add_epi32(lanes, _mm512_set1_epi32((int)(16 * v) * nf));
+		for (size_t t = tree_begin; t < tree_end; t++) {
+			const uint32_t *feature = l->feature + l->split_begin[t];
+			const float *threshold = l->threshold + l->split_begin[t];
+			const unsigned depth = l->depth[t];
+			__m512i p[V512], flo, fhi;
+			__m512 tlo, thi;
+
+			for (size_t v = 0; v < V512; v++)
+				p[v] = _mm512_setzero_si512();
+			for (unsigned k = 0; k < depth; k++) {
+				const unsigned n = 1u << k;
+				const uint32_t *fl = feature + n - 1;
+				const float *tl = threshold + n - 1;
+
+				table512_epi32(fl, n, &flo, &fhi);
+				table512_ps(tl, n, &tlo, &thi);
+				for (size_t v = 0; v < vectors; v++)
+					p[v] = step512(p[v], pick512_epi32(fl, n, flo, fhi, p[v]),
+						       pick512_ps(tl, n, tlo, thi, p[v]), rowoff[v],
+						       block);
+			}
+			{
+				const float *leaf = l->leaf + l->leaf_begin[t];
+				const unsigned n = 1u << depth;
+
+				table512_ps(leaf, n, &tlo, &thi);
+				for (size_t v = 0; v < vectors; v++)
+					add512(margins + (r + 16 * v) * groups, groups,
+					       m->tree_groups[t],
+					       pick512_ps(leaf, n, tlo, thi, p[v]));
+			}
+		}
+	}
+}
+
+/* One row, 16 trees per vector. */
+AVX512 static void trees512(const appcore_model *m, const float *row, size_t tree_begin,
+			    size_t tree_end, float *margin)
+{
+	const ac_layout *l = m->layout;
+	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
+	const __m512i one = _mm512_set1_epi32(1);
+	size_t t = tree_begin;
+
+	for (; t + 16 <= tree_end; t += 16) {
+		const __m512i split_begin = _mm512_loadu_si512(l->split_begin + t);
+		const __m512i depth = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(l->depth + t)));
+		const unsigned deepest = _mm512_reduce_max_epu32(depth);
+		__m512i idx = _mm512_setzero_si512();
+		float v[16];
+
+		for (unsigned d = 0; d < deepest; d++) {
+			const __mmask16 active = _mm512_cmpgt_epu32_mask(depth, _mm512_set1_epi32((int)d));
+			const __m512i at = _mm512_add_epi32(split_begin, idx);
+			const __m512i f = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), active, at,
+								      l->feature, 4);
+			const __m512 th = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active, at,
+								   l->threshold, 4);
+			const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active,
+								  _mm512_and_si512(f, mask), row, 4);
+			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
+			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
+			const __mmask16 right = (__mmask16)(ge | (nan & dr));
+			__m512i next = _mm512_add_epi32(_mm512_add_epi32(idx, idx), one);
+
+			next = _mm512_mask_add_epi32(next, right, next, one);
+			idx = _mm512_mask_mov_epi32(idx, active, next);
+		}
+		/* leaf_begin + idx - (2^depth - 1) */
+		idx = _mm512_add_epi32(_mm512_loadu_si512(l->leaf_begin + t),
+				       _mm512_sub_epi32(_mm512_add_epi32(idx, one),
+							_mm512_sllv_epi32(one, depth)));
+		_mm512_storeu_ps(v, _mm512_i32gather_ps(idx, l->leaf, 4));
+		if (m->num_groups == 1) {
+			for (size_t k = 0; k < 16; k++)
+				margin[0] += v[k];
+		} else {
+			for (size_t k = 0; k < 16; k++)
+				margin[m->tree_groups[t + k]] += v[k];
+		}
+	}
+	if (t < tree_end)
+		ac_kernel_heap_trees(m, row, t, tree_end, margin);
+}
+
+static void heap_avx512(const appcore_model *m, const float *rows, size_t count,
+			size_t tree_begin, size_t tree_end, float *margins)
+{
+	const size_t batched = count / 16 * 16;
+
+	if (batched > 0)
+		rows512(m, rows, batched, tree_begin, tree_end, margins);
+	for (size_t r = batched; r < count; r++)
+		trees512(m, rows + r * m->num_features, tree_begin, tree_end,
+			 margins + r * m->num_groups);
+}
+
+/* ---- AVX2: the same with 8 lanes; masks are vectors of all-ones lanes. ---- */
+
+#define V256 4
+
+AVX2 static inline __m256i step256(__m256i idx, __m256i f, __m256 th, __m256i rowoff,
+				   const float *rows)
+{
+	const __m256i mask = _mm256_set1_epi32((int)AC_HEAP_FEATURE_MASK);
+	const __m256 x = _mm256_i32gather_ps(rows, _mm256_add_epi32(rowoff, _mm256_and_si256(f, mask)),
+					     4);
+	const __m256i ge = _mm256_castps_si256(_mm256_cmp_ps(x, th, _CMP_GE_OQ));
+	const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+	const __m256i dr = _mm256_srai_epi32(f, 31);
+	const __m256i right = _mm256_or_si256(ge, _mm256_and_si256(nan, dr));
+
+	/* 2 idx + 1 + right, with right 0 or -1 */
+	return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx, idx), _mm256_set1_epi32(1)),
+				right);
+}
+
+AVX2 static inline void add256(float *margins, size_t groups, uint32_t g, __m256 value)
+{
+	if (groups == 1) {
+		_mm256_storeu_ps(margins, _mm256_add_ps(_mm256_loadu_ps(margins), value));
+	} else {
+		float v[8];
+
+		_mm256_storeu_ps(v, value);
+		for (size_t k = 0; k < 8; k++)
+			margins[k * groups + g] += v[k];
+	}
+}
+
+AVX2 static void rows256(const appcore_model *m, const float *rows, size_t count,
+			 size_t tree_begin, size_t tree_end, float *margins)
+{
+	const ac_layout *l = m->layout;
+	const size_t groups = m->num_groups;
+	const int nf = (int)m->num_features;
+	const __m256i lanes = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+						 _mm256_set1_epi32(nf));
+
+	for (size_t r = 0; r < count; r += 8 * V256) {
+		const size_t vectors = (count - r) / 8 < V256 ? (count - r) / 8 : V256;
+		const float *block = rows + r * (size_t)nf;
+		__m256i rowoff[V256];
+
+		for (size_t v = 0; v < V256; v++)
+			rowoff[v] = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)(8 * v) * nf));
+		for (size_t t = tree_begin; t < tree_end; t++) {
+			const int *feature = (const int *)(l->feature + l->split_begin[t]);
+			const float *threshold = l->threshold + l->split_begin[t];
+			const float *leaf = l->leaf + l->leaf_begin[t];
+			const unsigned depth = l->depth[t];
+			const __m256i first_leaf = _mm256_set1_epi32((int)((1u << depth) - 1));
+			__m256i idx[V256];
+
+			if (vectors == V256 && depth > 0) {
+				const __m256i f0 = _mm256_set1_epi32(feature[0]);
+				const __m256 th0 = _mm256_set1_ps(threshold[0]);
+
+				for (size_t v = 0; v < V256; v++)
+					idx[v] = step256(_mm256_setzero_si256(), f0, th0, rowoff[v],
+							 block);
+				for (unsigned d = 1; d < depth; d++)
+					for (size_t v = 0; v < V256; v++)
+						idx[v] = step256(idx[v],
+								 _mm256_i32gather_epi32(feature, idx[v], 4),
+								 _mm256_i32gather_ps(threshold, idx[v], 4),
+								 rowoff[v], block);
+			} else {
+				for (size_t v = 0; v < vectors; v++) {
+					idx[v] = _mm256_setzero_si256();
+					for (unsigned d = 0; d < depth; d++)
+						idx[v] = step256(idx[v],
+								 _mm256_i32gather_epi32(feature, idx[v], 4),
+								 _mm256_i32gather_ps(threshold, idx[v], 4),
+								 rowoff[v], block);
+				}
+			}
+			for (size_t v = 0; v < vectors; v++)
+				add256(margins + (r + 8 * v) * groups, groups, m->tree_groups[t],
+				       _mm256_i32gather_ps(leaf, _mm256_sub_epi32(idx[v], first_leaf), 4));
+		}
+	}
+}
+
+AVX2 static void trees256(const appcore_model *m, const float *row, size_t tree_begin,
+			  size_t tree_end, float *margin)
+{
+	const ac_layout *l = m->layout;
+	const __m256i mask = _mm256_set1_epi32((int)AC_HEAP_FEATURE_MASK);
+	const __m256i one = _mm256_set1_epi32(1);
+	size_t t = tree_begin;
+
+	for (; t + 8 <= tree_end; t += 8) {
+		const __m256i split_begin = _mm256_loadu_si256((const void *)(l->split_begin + t));
+		const __m256i depth = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const void *)(l->depth + t)));
+		unsigned deepest = 0;
+		__m256i idx = _mm256_setzero_si256();
+		float v[8];
+
+		for (size_t k = 0; k < 8; k++)
+			deepest = l->depth[t + k] > deepest ? l->depth[t + k] : deepest;
+		for (unsigned d = 0; d < deepest; d++) {
+			const __m256i active = _mm256_cmpgt_epi32(depth, _mm256_set1_epi32((int)d));
+			const __m256i at = _mm256_add_epi32(split_begin, idx);
+			const __m256i f = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(),
+								      (const int *)l->feature, at,
+								      active, 4);
+			const __m256 th = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), l->threshold, at,
+								   _mm256_castsi256_ps(active), 4);
+			const __m256 x = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row,
+								  _mm256_and_si256(f, mask),
+								  _mm256_castsi256_ps(active), 4);
+			const __m256i ge = _mm256_castps_si256(_mm256_cmp_ps(x, th, _CMP_GE_OQ));
+			const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+			const __m256i right = _mm256_or_si256(ge, _mm256_and_si256(nan, _mm256_srai_epi32(f, 31)));
+			const __m256i next = _mm256_sub_epi32(
+				_mm256_add_epi32(_mm256_add_epi32(idx, idx), one), right);
+
+			idx = _mm256_blendv_epi8(idx, next, active);
+		}
+		idx = _mm256_add_epi32(_mm256_loadu_si256((const void *)(l->leaf_begin + t)),
+				       _mm256_sub_epi32(_mm256_add_epi32(idx, one),
+							_mm256_sllv_epi32(one, depth)));
+		_mm256_storeu_ps(v, _mm256_i32gather_ps(l->leaf, idx, 4));
+		for (size_t k = 0; k < 8; k++)
+			margin[m->tree_groups[t + k]] += v[k];
+	}
+	if (t < tree_end)
+		ac_kernel_heap_trees(m, row, t, tree_end, margin);
+}
+
+static void heap_avx2(const appcore_model *m, const float *rows, size_t count, size_t tree_begin,
+		      size_t tree_end, float *margins)
+{
+	const size_t batched = count / 8 * 8;
+
+	if (batched > 0)
+		rows256(m, rows, batched, tree_begin, tree_end, margins);
+	for (size_t r = batched; r < count; r++)
+		trees256(m, rows + r * m->num_features, tree_begin, tree_end,
+			 margins + r * m->num_groups);
+}
+
+const ac_kernel_fn ac_kernel_heap_avx2 = heap_avx2;
+const ac_kernel_fn ac_kernel_heap_avx512 = heap_avx512;
+
+#else
+
+int ac_cpu_has_avx2(void)
+{
+	return 0;
+}
+
+int ac_cpu_has_avx512(void)
+{
+	return 0;
+}
+
+const ac_kernel_fn ac_kernel_heap_avx2 = NULL;
+const ac_kernel_fn ac_kernel_heap_avx512 = NULL;
+
+#endif
