@@ -283,6 +283,7 @@ static const struct shape {
 	{ 50, 4, 10, 30, 1 },
 	{ 33, 5, 20, 12, 3 },  /* 32-entry levels, three groups */
 	{ 40, 6, 25, 50, 1 },  /* gathered levels */
+	{ 48, 5, 20, 60, 1 },  /* one row: tree lanes, features beyond 32 */
 	{ 21, 8, 35, 100, 4 },
 	{ 9, 12, 60, 20, 1 },  /* the deepest the heap layout takes, sparse */
 	{ 5, 14, 70, 8, 1 },   /* too deep: no heap layout */

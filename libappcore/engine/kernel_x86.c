@@ -177,55 +177,134 @@ AVX512 static void rows512(const appcore_model *m, const float *rows, size_t cou
 	}
 }
 
-/* One row, 16 trees per vector. */
+/* Split j of level k for every lane: the level's 2^k vectors, narrowed down by the bits of
+ * p (binary multiplexer), with no gather. n is a constant at every call, so this unrolls. */
+__attribute__((always_inline)) AVX512 static inline void
+mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, __m512i *f,
+       __m512 *th)
+{
+	__m512i fv[16];
+	__m512 tv[16];
+
+	for (unsigned j = 0; j < n; j++) {
+		fv[j] = _mm512_loadu_si512(feature + j * AC_LANES);
+		tv[j] = _mm512_loadu_ps(threshold + j * AC_LANES);
+	}
+	for (unsigned bit = 1; bit < n; bit *= 2) {
+		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
+
+		for (unsigned j = 0; j < n / (2 * bit); j++) {
+			fv[j] = _mm512_mask_blend_epi32(odd, fv[2 * j], fv[2 * j + 1]);
+			tv[j] = _mm512_mask_blend_ps(odd, tv[2 * j], tv[2 * j + 1]);
+		}
+	}
+	*f = fv[0];
+	*th = tv[0];
+}
+
+/* One row through group g's 16 trees (layout.h's tree lanes): splits by mux512, the row's
+ * value by a permute of the row held in registers (rows of up to 64 features), leaves by one
+ * gather; the 16 leaves then go to the margins in tree order. */
+AVX512 static void lanes512(const appcore_model *m, const __m512 *row, size_t g, float *margin)
+{
+	const ac_layout *l = m->layout;
+	const unsigned depth = l->lane_depth[g];
+	const uint32_t *feature = l->lane_feature + l->lane_begin[g];
+	const float *threshold = l->lane_threshold + l->lane_begin[g];
+	const size_t t = g * AC_LANES;
+	const __m512i one = _mm512_set1_epi32(1);
+	__m512i p = _mm512_setzero_si512(), f;
+	__m512 th;
+	float v[AC_LANES];
+
+	for (unsigned k = 0; k < depth; k++) {
+		const size_t at = (((size_t)1 << k) - 1) * AC_LANES;
+
+		switch (k) {
+		case 0:
+			mux512(feature + at, threshold + at, 1, p, &f, &th);
+			break;
+		case 1:
+			mux512(feature + at, threshold + at, 2, p, &f, &th);
+			break;
+		case 2:
+			mux512(feature + at, threshold + at, 4, p, &f, &th);
+			break;
+		case 3:
+			mux512(feature + at, threshold + at, 8, p, &f, &th);
+			break;
+		default:
+			mux512(feature + at, threshold + at, 16, p, &f, &th);
+			break;
+		}
+		{
+			/* row[f]: features 0-31 from row[0..1], 32-63 from row[2..3] */
+			const __m512 low = _mm512_permutex2var_ps(row[0], f, row[1]);
+			const __m512 high = _mm512_permutex2var_ps(row[2], f, row[3]);
+			const __m512 x = _mm512_mask_blend_ps(
+				_mm512_test_epi32_mask(f, _mm512_set1_epi32(32)), low, high);
+			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
+			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
+
+			p = _mm512_add_epi32(p, p);
+			p = _mm512_mask_add_epi32(p, (__mmask16)(ge | (nan & dr)), p, one);
+		}
+	}
+	{
+		/* a tree shallower than the group reached its leaf depth - depth_t levels ago */
+		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(l->depth + t)));
+		const __m512i shift = _mm512_sub_epi32(_mm512_set1_epi32((int)depth), own);
+		const __m512i leaf = _mm512_add_epi32(_mm512_loadu_si512(l->leaf_begin + t),
+						      _mm512_srlv_epi32(p, shift));
+
+		_mm512_storeu_ps(v, _mm512_i32gather_ps(leaf, l->leaf, 4));
+	}
+	if (m->num_groups == 1) {
+		for (size_t k = 0; k < AC_LANES; k++)
+			margin[0] += v[k];
+	} else {
+		for (size_t k = 0; k < AC_LANES; k++)
+			margin[m->tree_groups[t + k]] += v[k];
+	}
+}
+
+/* One row: groups of 16 trees in lanes where the layout has them, the portable walker (8
+ * trees interleaved) for the rest, in tree order. */
 AVX512 static void trees512(const appcore_model *m, const float *row, size_t tree_begin,
 			    size_t tree_end, float *margin)
 {
 	const ac_layout *l = m->layout;
-	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
-	const __m512i one = _mm512_set1_epi32(1);
+	const size_t nf = m->num_features;
 	size_t t = tree_begin;
+	__m512 regs[4];
 
-	for (; t + 16 <= tree_end; t += 16) {
-		const __m512i split_begin = _mm512_loadu_si512(l->split_begin + t);
-		const __m512i depth = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(l->depth + t)));
-		const unsigned deepest = _mm512_reduce_max_epu32(depth);
-		__m512i idx = _mm512_setzero_si512();
-		float v[16];
+	if (nf > 64 || l->num_lane_groups == 0) {
+		ac_kernel_heap_trees(m, row, tree_begin, tree_end, margin);
+		return;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		const size_t have = nf > 16 * i ? nf - 16 * i : 0;
 
-		for (unsigned d = 0; d < deepest; d++) {
-			const __mmask16 active = _mm512_cmpgt_epu32_mask(depth, _mm512_set1_epi32((int)d));
-			const __m512i at = _mm512_add_epi32(split_begin, idx);
-			const __m512i f = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), active, at,
-								      l->feature, 4);
-			const __m512 th = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active, at,
-								   l->threshold, 4);
-			const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active,
-								  _mm512_and_si512(f, mask), row, 4);
-			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
-			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
-			const __mmask16 right = (__mmask16)(ge | (nan & dr));
-			__m512i next = _mm512_add_epi32(_mm512_add_epi32(idx, idx), one);
+		regs[i] = _mm512_maskz_loadu_ps(
+			(__mmask16)(have >= 16 ? 0xFFFF : (1u << have) - 1), row + 16 * i);
+	}
+	while (t < tree_end) {
+		const size_t g = t / AC_LANES;
 
-			next = _mm512_mask_add_epi32(next, right, next, one);
-			idx = _mm512_mask_mov_epi32(idx, active, next);
-		}
-		/* leaf_begin + idx - (2^depth - 1) */
-		idx = _mm512_add_epi32(_mm512_loadu_si512(l->leaf_begin + t),
-				       _mm512_sub_epi32(_mm512_add_epi32(idx, one),
-							_mm512_sllv_epi32(one, depth)));
-		_mm512_storeu_ps(v, _mm512_i32gather_ps(idx, l->leaf, 4));
-		if (m->num_groups == 1) {
-			for (size_t k = 0; k < 16; k++)
-				margin[0] += v[k];
+		if (t % AC_LANES == 0 && t + AC_LANES <= tree_end && g < l->num_lane_groups &&
+		    l->lane_begin[g] != UINT32_MAX) {
+			lanes512(m, regs, g, margin);
+			t += AC_LANES;
 		} else {
-			for (size_t k = 0; k < 16; k++)
-				margin[m->tree_groups[t + k]] += v[k];
+			/* up to the next group boundary (or the end) */
+			size_t stop = (g + 1) * AC_LANES;
+
+			stop = stop < tree_end ? stop : tree_end;
+			ac_kernel_heap_trees(m, row, t, stop, margin);
+			t = stop;
 		}
 	}
-	if (t < tree_end)
-		ac_kernel_heap_trees(m, row, t, tree_end, margin);
 }
 
 static void heap_avx512(const appcore_model *m, const float *rows, size_t count,

@@ -18,6 +18,10 @@ void ac_layout_free(ac_layout *layout)
 	free(layout->split_begin);
 	free(layout->leaf_begin);
 	free(layout->depth);
+	free(layout->lane_feature);
+	free(layout->lane_threshold);
+	free(layout->lane_begin);
+	free(layout->lane_depth);
 	free(layout);
 }
 
@@ -63,6 +67,57 @@ static int heap_qualifies(const appcore_model *m, size_t *splits, size_t *leaves
 	}
 	return *splits + *leaves <= AC_HEAP_MAX_GROWTH * m->num_nodes + 64 * m->num_trees &&
 	       *splits < UINT32_MAX && *leaves < UINT32_MAX;
+}
+
+/* Tree lanes (layout.h) for every group of 16 trees shallow enough. */
+static int build_lanes(const appcore_model *m, ac_layout *l)
+{
+	const size_t groups = m->num_trees / AC_LANES;
+	size_t entries = 0;
+
+	l->num_lane_groups = groups;
+	if (groups == 0)
+		return 1;
+	l->lane_begin = malloc(groups * sizeof(*l->lane_begin));
+	l->lane_depth = malloc(groups * sizeof(*l->lane_depth));
+	if (l->lane_begin == NULL || l->lane_depth == NULL)
+		return 0;
+	for (size_t g = 0; g < groups; g++) {
+		unsigned deepest = 0;
+
+		for (size_t i = 0; i < AC_LANES; i++)
+			if (l->depth[g * AC_LANES + i] > deepest)
+				deepest = l->depth[g * AC_LANES + i];
+		l->lane_depth[g] = (uint8_t)deepest;
+		l->lane_begin[g] = deepest <= AC_LANES_MAX_DEPTH ? (uint32_t)entries : UINT32_MAX;
+		if (deepest <= AC_LANES_MAX_DEPTH)
+			entries += (((size_t)1 << deepest) - 1) * AC_LANES;
+	}
+	l->lane_feature = malloc((entries ? entries : 1) * sizeof(*l->lane_feature));
+	l->lane_threshold = malloc((entries ? entries : 1) * sizeof(*l->lane_threshold));
+	if (l->lane_feature == NULL || l->lane_threshold == NULL)
+		return 0;
+	for (size_t g = 0; g < groups; g++) {
+		const unsigned deepest = l->lane_depth[g];
+
+		if (l->lane_begin[g] == UINT32_MAX)
+			continue;
+		for (unsigned k = 0; k < deepest; k++)
+			for (size_t j = 0; j < ((size_t)1 << k); j++)
+				for (size_t i = 0; i < AC_LANES; i++) {
+					const size_t t = g * AC_LANES + i;
+					const size_t at = l->lane_begin[g] +
+							  ((((size_t)1 << k) - 1) + j) * AC_LANES + i;
+					/* below a tree's own depth: padding (its leaf level is
+					 * reached and kept by the kernel's shift) */
+					const int real = k < l->depth[t];
+					const size_t node = l->split_begin[t] + ((size_t)1 << k) - 1 + j;
+
+					l->lane_feature[at] = real ? l->feature[node] : 0;
+					l->lane_threshold[at] = real ? l->threshold[node] : 0.0f;
+				}
+	}
+	return 1;
 }
 
 static ac_kernel best_kernel(const appcore_model *m)
@@ -113,6 +168,10 @@ int ac_layout_build(appcore_model *m, appcore_error *err)
 		      l->leaf + leaves);
 		splits += ((size_t)1 << depth) - 1;
 		leaves += (size_t)1 << depth;
+	}
+	if (!build_lanes(m, l)) {
+		ac_layout_free(l);
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	}
 	m->layout = l;
 	m->kernel = best_kernel(m);

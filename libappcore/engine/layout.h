@@ -46,7 +46,21 @@ typedef struct ac_layout {
 	uint32_t *leaf_begin;  /* per tree: its first leaf in leaf */
 	uint8_t *depth;        /* per tree: D */
 	size_t num_splits, num_leaves;
+
+	/* Tree lanes, for one row at a time: trees 16g..16g+15 (a "group") side by side. Level k
+	 * of a group is 2^k vectors of 16 entries (split j of the 16 trees' level k), trees
+	 * shallower than the group padded like the heap, so one row walks 16 trees with vector
+	 * loads and blends and no gather. Only groups no deeper than AC_LANES_MAX_DEPTH; the
+	 * others have lane_begin UINT32_MAX. */
+	uint32_t *lane_feature;
+	float *lane_threshold;
+	uint32_t *lane_begin;  /* per group: its first entry in lane_feature/lane_threshold */
+	uint8_t *lane_depth;   /* per group: its deepest tree's depth */
+	size_t num_lane_groups;
 } ac_layout;
+
+#define AC_LANES 16
+#define AC_LANES_MAX_DEPTH 5
 
 typedef void (*ac_kernel_fn)(const appcore_model *m, const float *rows, size_t count,
 			     size_t tree_begin, size_t tree_end, float *margins);
