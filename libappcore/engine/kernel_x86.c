@@ -202,11 +202,15 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
 	*th = tv[0];
 }
 
-/* One row through group g's 16 trees (layout.h's tree lanes): splits by mux512, the row's
- * value by a permute of the row held in registers (rows of up to 64 features), leaves by one
- * gather; the 16 leaves then go to the margins in tree order. */
-AVX512 static void lanes512(const appcore_model *m, const __m512 *row, size_t g, float *margin)
+/* One row through group g's 16 trees (layout.h's tree lanes): splits of the first 5 levels by
+ * mux512, deeper ones gathered; the row's value by a permute of the row held in registers
+ * (`row`, rows of up to 64 features) or gathered from `values`; leaves by one gather. The 16
+ * leaves then go to the margins in tree order. */
+AVX512 static void lanes512(const appcore_model *m, const __m512 *row, const float *values,
+			    size_t g, float *margin)
 {
+	const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
 	const ac_layout *l = m->layout;
 	const unsigned depth = l->lane_depth[g];
 	const uint32_t *feature = l->lane_feature + l->lane_begin[g];
@@ -233,16 +237,31 @@ AVX512 static void lanes512(const appcore_model *m, const __m512 *row, size_t g,
 		case 3:
 			mux512(feature + at, threshold + at, 8, p, &f, &th);
 			break;
-		default:
+		case 4:
 			mux512(feature + at, threshold + at, 16, p, &f, &th);
 			break;
+		default: {
+			/* 32 or more splits per lane: split p of lane i is entry 16p + i */
+			const __m512i at_p = _mm512_add_epi32(_mm512_slli_epi32(p, 4), lane);
+
+			f = _mm512_i32gather_epi32(at_p, feature + at, 4);
+			th = _mm512_i32gather_ps(at_p, threshold + at, 4);
+			break;
+		}
 		}
 		{
-			/* row[f]: features 0-31 from row[0..1], 32-63 from row[2..3] */
-			const __m512 low = _mm512_permutex2var_ps(row[0], f, row[1]);
-			const __m512 high = _mm512_permutex2var_ps(row[2], f, row[3]);
-			const __m512 x = _mm512_mask_blend_ps(
-				_mm512_test_epi32_mask(f, _mm512_set1_epi32(32)), low, high);
+			__m512 x;
+
+			if (row != NULL) {
+				/* row[f]: features 0-31 from row[0..1], 32-63 from row[2..3] */
+				const __m512 low = _mm512_permutex2var_ps(row[0], f, row[1]);
+				const __m512 high = _mm512_permutex2var_ps(row[2], f, row[3]);
+
+				x = _mm512_mask_blend_ps(_mm512_test_epi32_mask(f, _mm512_set1_epi32(32)),
+							 low, high);
+			} else {
+				x = _mm512_i32gather_ps(_mm512_and_si512(f, mask), values, 4);
+			}
 			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
 			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
 			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
@@ -279,11 +298,11 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 	size_t t = tree_begin;
 	__m512 regs[4];
 
-	if (nf > 64 || l->num_lane_groups == 0) {
+	if (l->num_lane_groups == 0) {
 		ac_kernel_heap_trees(m, row, tree_begin, tree_end, margin);
 		return;
 	}
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4 && nf <= 64; i++) {
 		const size_t have = nf > 16 * i ? nf - 16 * i : 0;
 
 		regs[i] = _mm512_maskz_loadu_ps(
@@ -294,7 +313,7 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 
 		if (t % AC_LANES == 0 && t + AC_LANES <= tree_end && g < l->num_lane_groups &&
 		    l->lane_begin[g] != UINT32_MAX) {
-			lanes512(m, regs, g, margin);
+			lanes512(m, nf <= 64 ? regs : NULL, row, g, margin);
 			t += AC_LANES;
 		} else {
 			/* up to the next group boundary (or the end) */

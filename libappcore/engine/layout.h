@@ -60,7 +60,7 @@ typedef struct ac_layout {
 } ac_layout;
 
 #define AC_LANES 16
-#define AC_LANES_MAX_DEPTH 5
+#define AC_LANES_MAX_DEPTH 8
 
 typedef void (*ac_kernel_fn)(const appcore_model *m, const float *rows, size_t count,
 			     size_t tree_begin, size_t tree_end, float *margins);
