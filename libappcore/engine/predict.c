@@ -163,7 +163,8 @@ int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t n
 		return ac_error_set(err, APPCORE_EINVAL,
 				    "predict: tree range [%zu, %zu) is empty or past the %zu trees",
 				    tree_begin, tree_end, m->num_trees);
-	if (!ac_kernel_usable(m, kernel))
+	/* the model's own kernel was checked at load */
+	if (kernel != m->kernel && !ac_kernel_usable(m, kernel))
 		return ac_error_set(err, APPCORE_EINVAL, "predict: kernel %s cannot score this model here",
 				    ac_kernel_name(kernel));
 	if (num_rows == 0)
