@@ -26,7 +26,7 @@
 int ac_cpu_has_avx2(void)
 {
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	return __builtin_cpu_supports("avx2");
 }
 
 int ac_cpu_has_avx512(void)
@@ -39,7 +39,7 @@ int ac_cpu_has_avx512(void)
 #define V512 4
 
 #define AVX512 __attribute__((target("avx512f")))
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 __attribute__((target("avx2")))
 
 /* Add the leaves of one vector of rows to their margins (row-major, groups per row). */
 AVX512 static inline void add512(float *margins, size_t groups, uint32_t g, __m512 value)
@@ -338,11 +338,15 @@ static void heap_avx512(const appcore_model *m, const float *rows, size_t count,
 			 margins + r * m->num_groups);
 }
 
-/* ---- AVX2: the same with 8 lanes; masks are vectors of all-ones lanes. ---- */
+/* ---- AVX2: the batch kernel with 8 lanes; masks are vectors of all-ones lanes. Levels of up
+ * to 8 splits are read by permute, deeper ones gathered. One row at a time uses the portable
+ * walker: AVX2 has no cheap per-lane blends of many tables, and its gathers lose to scalar
+ * loads there. ---- */
 
 #define V256 4
 
-AVX2 static inline __m256i step256(__m256i idx, __m256i f, __m256 th, __m256i rowoff,
+/* p (position within the level) becomes 2p + right, right being 0 or -1 per lane. */
+AVX2 static inline __m256i step256(__m256i p, __m256i f, __m256 th, __m256i rowoff,
 				   const float *rows)
 {
 	const __m256i mask = _mm256_set1_epi32((int)AC_HEAP_FEATURE_MASK);
@@ -353,9 +357,7 @@ AVX2 static inline __m256i step256(__m256i idx, __m256i f, __m256 th, __m256i ro
 	const __m256i dr = _mm256_srai_epi32(f, 31);
 	const __m256i right = _mm256_or_si256(ge, _mm256_and_si256(nan, dr));
 
-	/* 2 idx + 1 + right, with right 0 or -1 */
-	return _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx, idx), _mm256_set1_epi32(1)),
-				right);
+	return _mm256_sub_epi32(_mm256_add_epi32(p, p), right);
 }
 
 AVX2 static inline void add256(float *margins, size_t groups, uint32_t g, __m256 value)
@@ -369,6 +371,23 @@ AVX2 static inline void add256(float *margins, size_t groups, uint32_t g, __m256
 		for (size_t k = 0; k < 8; k++)
 			margins[k * groups + g] += v[k];
 	}
+}
+
+/* A level of n entries as one register when n <= 8 (zero beyond n, read without overrun). */
+AVX2 static inline __m256i table256(const int *level, unsigned n)
+{
+	int copy[8] = { 0 };
+
+	if (n == 8)
+		return _mm256_loadu_si256((const void *)level);
+	for (unsigned j = 0; j < n; j++)
+		copy[j] = level[j];
+	return _mm256_loadu_si256((const void *)copy);
+}
+
+AVX2 static inline __m256i pick256(const int *level, unsigned n, __m256i table, __m256i p)
+{
+	return n <= 8 ? _mm256_permutevar8x32_epi32(table, p) : _mm256_i32gather_epi32(level, p, 4);
 }
 
 AVX2 static void rows256(const appcore_model *m, const float *rows, size_t count,
@@ -388,88 +407,36 @@ AVX2 static void rows256(const appcore_model *m, const float *rows, size_t count
 		for (size_t v = 0; v < V256; v++)
 			rowoff[v] = _mm256_add_epi32(lanes, _mm256_set1_epi32((int)(8 * v) * nf));
 		for (size_t t = tree_begin; t < tree_end; t++) {
+			/* thresholds travel as their bits through the integer permutes */
 			const int *feature = (const int *)(l->feature + l->split_begin[t]);
-			const float *threshold = l->threshold + l->split_begin[t];
-			const float *leaf = l->leaf + l->leaf_begin[t];
+			const int *threshold = (const int *)(const void *)(l->threshold + l->split_begin[t]);
 			const unsigned depth = l->depth[t];
-			const __m256i first_leaf = _mm256_set1_epi32((int)((1u << depth) - 1));
-			__m256i idx[V256];
+			__m256i p[V256];
 
-			if (vectors == V256 && depth > 0) {
-				const __m256i f0 = _mm256_set1_epi32(feature[0]);
-				const __m256 th0 = _mm256_set1_ps(threshold[0]);
+			for (size_t v = 0; v < V256; v++)
+				p[v] = _mm256_setzero_si256();
+			for (unsigned k = 0; k < depth; k++) {
+				const unsigned n = 1u << k;
+				const int *fl = feature + n - 1, *tl = threshold + n - 1;
+				const __m256i ft = n <= 8 ? table256(fl, n) : _mm256_setzero_si256();
+				const __m256i tt = n <= 8 ? table256(tl, n) : _mm256_setzero_si256();
 
-				for (size_t v = 0; v < V256; v++)
-					idx[v] = step256(_mm256_setzero_si256(), f0, th0, rowoff[v],
-							 block);
-				for (unsigned d = 1; d < depth; d++)
-					for (size_t v = 0; v < V256; v++)
-						idx[v] = step256(idx[v],
-								 _mm256_i32gather_epi32(feature, idx[v], 4),
-								 _mm256_i32gather_ps(threshold, idx[v], 4),
-								 rowoff[v], block);
-			} else {
-				for (size_t v = 0; v < vectors; v++) {
-					idx[v] = _mm256_setzero_si256();
-					for (unsigned d = 0; d < depth; d++)
-						idx[v] = step256(idx[v],
-								 _mm256_i32gather_epi32(feature, idx[v], 4),
-								 _mm256_i32gather_ps(threshold, idx[v], 4),
-								 rowoff[v], block);
-				}
+				for (size_t v = 0; v < vectors; v++)
+					p[v] = step256(p[v], pick256(fl, n, ft, p[v]),
+						       _mm256_castsi256_ps(pick256(tl, n, tt, p[v])),
+						       rowoff[v], block);
 			}
-			for (size_t v = 0; v < vectors; v++)
-				add256(margins + (r + 8 * v) * groups, groups, m->tree_groups[t],
-				       _mm256_i32gather_ps(leaf, _mm256_sub_epi32(idx[v], first_leaf), 4));
+			{
+				const int *leaf = (const int *)(const void *)(l->leaf + l->leaf_begin[t]);
+				const unsigned n = 1u << depth;
+				const __m256i lt = n <= 8 ? table256(leaf, n) : _mm256_setzero_si256();
+
+				for (size_t v = 0; v < vectors; v++)
+					add256(margins + (r + 8 * v) * groups, groups, m->tree_groups[t],
+					       _mm256_castsi256_ps(pick256(leaf, n, lt, p[v])));
+			}
 		}
 	}
-}
-
-AVX2 static void trees256(const appcore_model *m, const float *row, size_t tree_begin,
-			  size_t tree_end, float *margin)
-{
-	const ac_layout *l = m->layout;
-	const __m256i mask = _mm256_set1_epi32((int)AC_HEAP_FEATURE_MASK);
-	const __m256i one = _mm256_set1_epi32(1);
-	size_t t = tree_begin;
-
-	for (; t + 8 <= tree_end; t += 8) {
-		const __m256i split_begin = _mm256_loadu_si256((const void *)(l->split_begin + t));
-		const __m256i depth = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const void *)(l->depth + t)));
-		unsigned deepest = 0;
-		__m256i idx = _mm256_setzero_si256();
-		float v[8];
-
-		for (size_t k = 0; k < 8; k++)
-			deepest = l->depth[t + k] > deepest ? l->depth[t + k] : deepest;
-		for (unsigned d = 0; d < deepest; d++) {
-			const __m256i active = _mm256_cmpgt_epi32(depth, _mm256_set1_epi32((int)d));
-			const __m256i at = _mm256_add_epi32(split_begin, idx);
-			const __m256i f = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(),
-								      (const int *)l->feature, at,
-								      active, 4);
-			const __m256 th = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), l->threshold, at,
-								   _mm256_castsi256_ps(active), 4);
-			const __m256 x = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row,
-								  _mm256_and_si256(f, mask),
-								  _mm256_castsi256_ps(active), 4);
-			const __m256i ge = _mm256_castps_si256(_mm256_cmp_ps(x, th, _CMP_GE_OQ));
-			const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-			const __m256i right = _mm256_or_si256(ge, _mm256_and_si256(nan, _mm256_srai_epi32(f, 31)));
-			const __m256i next = _mm256_sub_epi32(
-				_mm256_add_epi32(_mm256_add_epi32(idx, idx), one), right);
-
-			idx = _mm256_blendv_epi8(idx, next, active);
-		}
-		idx = _mm256_add_epi32(_mm256_loadu_si256((const void *)(l->leaf_begin + t)),
-				       _mm256_sub_epi32(_mm256_add_epi32(idx, one),
-							_mm256_sllv_epi32(one, depth)));
-		_mm256_storeu_ps(v, _mm256_i32gather_ps(l->leaf, idx, 4));
-		for (size_t k = 0; k < 8; k++)
-			margin[m->tree_groups[t + k]] += v[k];
-	}
-	if (t < tree_end)
-		ac_kernel_heap_trees(m, row, t, tree_end, margin);
 }
 
 static void heap_avx2(const appcore_model *m, const float *rows, size_t count, size_t tree_begin,
@@ -480,8 +447,8 @@ static void heap_avx2(const appcore_model *m, const float *rows, size_t count, s
 	if (batched > 0)
 		rows256(m, rows, batched, tree_begin, tree_end, margins);
 	for (size_t r = batched; r < count; r++)
-		trees256(m, rows + r * m->num_features, tree_begin, tree_end,
-			 margins + r * m->num_groups);
+		ac_kernel_heap_trees(m, rows + r * m->num_features, tree_begin, tree_end,
+				     margins + r * m->num_groups);
 }
 
 const ac_kernel_fn ac_kernel_heap_avx2 = heap_avx2;
