@@ -128,6 +128,9 @@ def main():
     ap.add_argument("--node-modules", type=pathlib.Path)
     ap.add_argument("--peer", action="append", default=[], help="NAME=COMMAND")
     ap.add_argument("--only")
+    ap.add_argument("--baseline", metavar="KERNEL",
+                    help="also time appcore with this kernel each round (lockstep: the engine "
+                         "before issue 15), reported as appcore_KERNEL")
     ap.add_argument("--json", type=pathlib.Path)
     ap.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
                     help="single-thread figures on the thread's CPU time (default: robust on a "
@@ -159,6 +162,12 @@ def main():
             meta, r = lines[0], dict(lines[1])
             if i == 0:
                 checks += [ln.strip() for ln in err.splitlines() if ln.startswith("check")]
+            if args.baseline:
+                lines, _ = run([str(bench), str(args.models), name, "--rounds", "1",
+                                "--seconds", str(args.seconds), "--threads", "1",
+                                "--clock", args.clock, "--kernel", args.baseline])
+                r[f"appcore_{args.baseline}_batch_1t"] = lines[1]["appcore_batch_1t"]
+                r[f"appcore_{args.baseline}_single_ns"] = lines[1]["appcore_single_ns"]
             r.update(py.round(args.seconds, clock))
             if node_env:
                 lines, _ = run(["node", str(HERE / "bench_onnx.js"), str(args.models), name, "1",
