@@ -207,8 +207,9 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
  * (`row`, rows of up to 64 features) or gathered from `values`; leaves by one gather. The 16
  * leaves then go to the margins in tree order. */
 AVX512 static void lanes512(const appcore_model *m, const __m512 *row, const float *values,
-			    size_t g, float *margin)
+			    size_t g, size_t count, float *margin)
 {
+	const __mmask16 valid = (__mmask16)(count >= AC_LANES ? 0xFFFF : (1u << count) - 1);
 	const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
 	const ac_layout *l = m->layout;
@@ -272,18 +273,23 @@ AVX512 static void lanes512(const appcore_model *m, const __m512 *row, const flo
 	}
 	{
 		/* a tree shallower than the group reached its leaf depth - depth_t levels ago */
-		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(l->depth + t)));
+		uint8_t depths[AC_LANES] = { 0 };
+
+		for (size_t k = 0; k < count; k++)
+			depths[k] = l->depth[t + k];
+		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)depths));
 		const __m512i shift = _mm512_sub_epi32(_mm512_set1_epi32((int)depth), own);
-		const __m512i leaf = _mm512_add_epi32(_mm512_loadu_si512(l->leaf_begin + t),
+		const __m512i leaf = _mm512_add_epi32(_mm512_maskz_loadu_epi32(valid, l->leaf_begin + t),
 						      _mm512_srlv_epi32(p, shift));
 
-		_mm512_storeu_ps(v, _mm512_i32gather_ps(leaf, l->leaf, 4));
+		_mm512_storeu_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, leaf, l->leaf,
+							     4));
 	}
 	if (m->num_groups == 1) {
-		for (size_t k = 0; k < AC_LANES; k++)
+		for (size_t k = 0; k < count; k++)
 			margin[0] += v[k];
 	} else {
-		for (size_t k = 0; k < AC_LANES; k++)
+		for (size_t k = 0; k < count; k++)
 			margin[m->tree_groups[t + k]] += v[k];
 	}
 }
@@ -311,10 +317,13 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 	while (t < tree_end) {
 		const size_t g = t / AC_LANES;
 
-		if (t % AC_LANES == 0 && t + AC_LANES <= tree_end && g < l->num_lane_groups &&
+		/* a whole group, or the partial last one when the range ends with the model */
+		const size_t count = m->num_trees - t < AC_LANES ? m->num_trees - t : AC_LANES;
+
+		if (t % AC_LANES == 0 && t + count <= tree_end && g < l->num_lane_groups &&
 		    l->lane_begin[g] != UINT32_MAX) {
-			lanes512(m, nf <= 64 ? regs : NULL, row, g, margin);
-			t += AC_LANES;
+			lanes512(m, nf <= 64 ? regs : NULL, row, g, count, margin);
+			t += count;
 		} else {
 			/* up to the next group boundary (or the end) */
 			size_t stop = (g + 1) * AC_LANES;

@@ -72,7 +72,8 @@ static int heap_qualifies(const appcore_model *m, size_t *splits, size_t *leaves
 /* Tree lanes (layout.h) for every group of 16 trees shallow enough. */
 static int build_lanes(const appcore_model *m, ac_layout *l)
 {
-	const size_t groups = m->num_trees / AC_LANES;
+	/* the last group may be partial: its missing lanes are padding the kernel masks off */
+	const size_t groups = (m->num_trees + AC_LANES - 1) / AC_LANES;
 	size_t entries = 0;
 
 	l->num_lane_groups = groups;
@@ -85,7 +86,7 @@ static int build_lanes(const appcore_model *m, ac_layout *l)
 	for (size_t g = 0; g < groups; g++) {
 		unsigned deepest = 0;
 
-		for (size_t i = 0; i < AC_LANES; i++)
+		for (size_t i = 0; i < AC_LANES && g * AC_LANES + i < m->num_trees; i++)
 			if (l->depth[g * AC_LANES + i] > deepest)
 				deepest = l->depth[g * AC_LANES + i];
 		l->lane_depth[g] = (uint8_t)deepest;
@@ -110,7 +111,7 @@ static int build_lanes(const appcore_model *m, ac_layout *l)
 							  ((((size_t)1 << k) - 1) + j) * AC_LANES + i;
 					/* below a tree's own depth: padding (its leaf level is
 					 * reached and kept by the kernel's shift) */
-					const int real = k < l->depth[t];
+					const int real = t < m->num_trees && k < l->depth[t];
 					const size_t node = l->split_begin[t] + ((size_t)1 << k) - 1 + j;
 
 					l->lane_feature[at] = real ? l->feature[node] : 0;
