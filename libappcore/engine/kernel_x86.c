@@ -206,8 +206,9 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
  * mux512, deeper ones gathered; the row's value by a permute of the row held in registers
  * (`row`, rows of up to 64 features) or gathered from `values`; leaves by one gather. The 16
  * leaves then go to the margins in tree order. */
-AVX512 static void lanes512(const appcore_model *m, const __m512 *row, const float *values,
-			    size_t g, size_t count, float *margin)
+__attribute__((always_inline)) AVX512 static inline void
+lanes512(const appcore_model *m, const __m512 *row, const float *values, size_t g, size_t count,
+	 float *margin)
 {
 	const __mmask16 valid = (__mmask16)(count >= AC_LANES ? 0xFFFF : (1u << count) - 1);
 	const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -274,10 +275,14 @@ AVX512 static void lanes512(const appcore_model *m, const __m512 *row, const flo
 	{
 		/* a tree shallower than the group reached its leaf depth - depth_t levels ago */
 		uint8_t depths[AC_LANES] = { 0 };
+		const uint8_t *from = l->depth + t;
 
-		for (size_t k = 0; k < count; k++)
-			depths[k] = l->depth[t + k];
-		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)depths));
+		if (count < AC_LANES) {
+			for (size_t k = 0; k < count; k++)
+				depths[k] = l->depth[t + k];
+			from = depths;
+		}
+		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)from));
 		const __m512i shift = _mm512_sub_epi32(_mm512_set1_epi32((int)depth), own);
 		const __m512i leaf = _mm512_add_epi32(_mm512_maskz_loadu_epi32(valid, l->leaf_begin + t),
 						      _mm512_srlv_epi32(p, shift));
@@ -317,12 +322,18 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 	while (t < tree_end) {
 		const size_t g = t / AC_LANES;
 
-		/* a whole group, or the partial last one when the range ends with the model */
+		/* a whole group, or the partial last one when the range ends with the model and
+		 * it has enough trees to pay for a group's fixed cost (measured: 2 trees do not) */
 		const size_t count = m->num_trees - t < AC_LANES ? m->num_trees - t : AC_LANES;
 
-		if (t % AC_LANES == 0 && t + count <= tree_end && g < l->num_lane_groups &&
+		if (t % AC_LANES == 0 && t + count <= tree_end && count >= AC_LANES / 2 &&
+		    g < l->num_lane_groups &&
 		    l->lane_begin[g] != UINT32_MAX) {
-			lanes512(m, nf <= 64 ? regs : NULL, row, g, count, margin);
+			/* a constant count for whole groups, so that path unrolls */
+			if (count == AC_LANES)
+				lanes512(m, nf <= 64 ? regs : NULL, row, g, AC_LANES, margin);
+			else
+				lanes512(m, nf <= 64 ? regs : NULL, row, g, count, margin);
 			t += count;
 		} else {
 			/* up to the next group boundary (or the end) */
