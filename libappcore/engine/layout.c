@@ -112,7 +112,9 @@ static int build_lanes(const appcore_model *m, ac_layout *l)
 					/* below a tree's own depth: padding (its leaf level is
 					 * reached and kept by the kernel's shift) */
 					const int real = t < m->num_trees && k < l->depth[t];
-					const size_t node = l->split_begin[t] + ((size_t)1 << k) - 1 + j;
+					const size_t node = real ? l->split_begin[t] + ((size_t)1 << k) -
+									   1 + j
+								 : 0;
 
 					l->lane_feature[at] = real ? l->feature[node] : 0;
 					l->lane_threshold[at] = real ? l->threshold[node] : 0.0f;
