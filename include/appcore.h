@@ -11,6 +11,7 @@
 #include "appcore/log.h"
 #include "appcore/metrics.h"
 #include "appcore/model.h"
+#include "appcore/pool.h"
 #include "appcore/predict.h"
 #include "appcore/protocol.h"
 #include "appcore/version.h"

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "error.h"
 #include "model.h"
+#include "pool.h"
 
 APPCORE_BEGIN_DECLS
 
@@ -34,6 +35,10 @@ typedef struct appcore_predict_options {
 	size_t iteration_begin;
 	/** See iteration_begin. 0 means "to the last iteration". */
 	size_t iteration_end;
+	/** Threads to score large batches with (appcore_pool_new()); NULL: the calling thread
+	 * only. Small batches always run on the caller, and a pool busy with another caller's
+	 * batch is not waited for. Not owned. */
+	appcore_pool *pool;
 } appcore_predict_options;
 
 /** Default of appcore_predict_options::max_batch_rows. */
@@ -44,7 +49,7 @@ typedef struct appcore_predict_options {
 #define APPCORE_PREDICT_OPTIONS_INIT                                                               \
 	{                                                                                          \
 		APPCORE_PREDICT_OPTIONS_VERSION, APPCORE_OUTPUT_VALUE,                             \
-		    APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS, 0, 0                                   \
+		    APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS, 0, 0, NULL                             \
 	}
 
 /**

@@ -1,5 +1,8 @@
-/* Prediction: tree traversal over compact nodes, XGBoost's float arithmetic and order. */
+/* Prediction: cut a batch into slices for the pool, blocks of rows for the cache, and hand
+ * each block to the tree kernel the model was laid out for; XGBoost's float arithmetic and
+ * order throughout. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,38 +15,9 @@
 #define BLOCK_ROWS 64
 /* Margins of one block live on the stack unless the model has very many output groups. */
 #define STACK_MARGINS 2048
-
-static inline float leaf_value(const appcore_model *m, uint32_t index, const float *row)
-{
-	const ac_node *nodes = m->nodes;
-	const ac_node *n = &nodes[index];
-
-	while (!(n->info & AC_NODE_LEAF)) {
-		float x = row[n->info & AC_NODE_FEATURE_MASK];
-		uint32_t next;
-
-		if (isnan(x)) {
-			next = n->left + !(n->info & AC_NODE_DEFAULT_LEFT);
-		} else if (!(n->info & AC_NODE_CATEGORICAL)) {
-			next = n->left + !(x < n->v.split);
-		} else {
-			/* Listed categories go right; anything else, including values that are not
-			 * valid categories (negative, too large), goes left, as in XGBoost. */
-			const ac_catset *set = &m->catsets[n->v.catset];
-			uint32_t right = 0;
-
-			if (x >= 0.0f && x < AC_MAX_CATEGORY) {
-				uint32_t c = (uint32_t)x;
-
-				if (c / 32 < set->num_words)
-					right = (m->cat_words[set->first_word + c / 32] >> (c % 32)) & 1u;
-			}
-			next = n->left + right;
-		}
-		n = &nodes[next];
-	}
-	return n->v.leaf;
-}
+/* Below this many row-tree walks a batch is not worth waking the pool for (a wake-up costs
+ * tens of microseconds; this is about 50 of work). */
+#define POOL_MIN_WORK ((size_t)1 << 18)
 
 /* One level down, without a branch on the outcome: leaves point to themselves and mask the
  * step to 0, so every row can take exactly depth steps. Numerical splits only. */
@@ -60,8 +34,8 @@ static inline uint32_t step(const ac_node *nodes, uint32_t index, const float *r
 /* Eight rows walk a tree in lockstep: their chains of dependent loads overlap. */
 #define LANES 8
 
-static void margins_trees_fixed_depth(const appcore_model *m, const float *rows, size_t count,
-				      size_t tree_begin, size_t tree_end, float *margins)
+void ac_kernel_lockstep(const appcore_model *m, const float *rows, size_t count,
+			size_t tree_begin, size_t tree_end, float *margins)
 {
 	const size_t nf = m->num_features, groups = m->num_groups;
 	const ac_node *nodes = m->nodes;
@@ -92,37 +66,6 @@ static void margins_trees_fixed_depth(const appcore_model *m, const float *rows,
 	}
 }
 
-static void margins_trees(const appcore_model *m, const float *rows, size_t count,
-			  size_t tree_begin, size_t tree_end, float *margins)
-{
-	const size_t nf = m->num_features, groups = m->num_groups;
-
-	if (m->leaf_size > 0) {
-		ac_predict_vector(m, rows, count, tree_begin, tree_end, margins);
-		return;
-	}
-	if (!m->has_categorical) {
-		margins_trees_fixed_depth(m, rows, count, tree_begin, tree_end, margins);
-		return;
-	}
-	if (groups == 1) {
-		for (size_t t = tree_begin; t < tree_end; t++) {
-			const uint32_t root = m->tree_roots[t];
-
-			for (size_t r = 0; r < count; r++)
-				margins[r] += leaf_value(m, root, rows + r * nf);
-		}
-		return;
-	}
-	for (size_t t = tree_begin; t < tree_end; t++) {
-		const uint32_t root = m->tree_roots[t];
-		const uint32_t g = m->tree_groups[t];
-
-		for (size_t r = 0; r < count; r++)
-			margins[r * groups + g] += leaf_value(m, root, rows + r * nf);
-	}
-}
-
 /* XGBoost's GBLinear::Pred: bias + base first, then present features in column order. */
 static void margins_linear(const appcore_model *m, const float *rows, size_t count, float *margins)
 {
@@ -143,44 +86,116 @@ static void margins_linear(const appcore_model *m, const float *rows, size_t cou
 	}
 }
 
-int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows,
-		      appcore_output_kind kind, size_t tree_begin, size_t tree_end, float *out,
-		      appcore_error *err)
+/* A batch being scored: what every slice needs. */
+struct job {
+	const appcore_model *m;
+	const float *rows;
+	size_t num_rows;
+	appcore_output_kind kind;
+	size_t tree_begin, tree_end;
+	float *out;
+	size_t width;       /* outputs per row */
+	size_t block;       /* rows per block */
+	size_t chunk_rows;  /* rows per slice handed to a thread */
+	float *heap;        /* margins per thread when they do not fit the stack, or NULL */
+	ac_kernel_fn kernel;
+};
+
+/* Rows [start, start + count) of the batch, block by block. */
+static void score_rows(const struct job *j, size_t start, size_t count, float *margins)
 {
-	float stack[STACK_MARGINS];
-	float *margins = stack;
+	const appcore_model *m = j->m;
 	const size_t groups = m->num_groups;
-	const size_t width = appcore_model_output_size(m, kind);
-	size_t block = STACK_MARGINS / groups;
 
-	if (block > BLOCK_ROWS)
-		block = BLOCK_ROWS;
-	if (block == 0) {
-		block = 1;
-		margins = malloc(groups * sizeof(*margins));
-		if (margins == NULL)
-			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	for (size_t start = 0; start < num_rows; start += block) {
-		const size_t count = num_rows - start < block ? num_rows - start : block;
-		const float *block_rows = rows + start * m->num_features;
+	for (size_t done = 0; done < count; done += j->block) {
+		const size_t first = start + done;
+		const size_t n = count - done < j->block ? count - done : j->block;
+		const float *block_rows = j->rows + first * m->num_features;
 
-		for (size_t r = 0; r < count; r++)
+		for (size_t r = 0; r < n; r++)
 			memcpy(margins + r * groups, m->base_margin, groups * sizeof(*margins));
 		if (m->booster == AC_BOOSTER_GBLINEAR)
-			margins_linear(m, block_rows, count, margins);
+			margins_linear(m, block_rows, n, margins);
+		else if (m->leaf_size > 0)
+			ac_predict_vector(m, block_rows, n, j->tree_begin, j->tree_end, margins);
 		else
-			margins_trees(m, block_rows, count, tree_begin, tree_end, margins);
-		if (kind == APPCORE_OUTPUT_MARGIN) {
-			memcpy(out + start * width, margins, count * groups * sizeof(*margins));
+			j->kernel(m, block_rows, n, j->tree_begin, j->tree_end, margins);
+		if (j->kind == APPCORE_OUTPUT_MARGIN) {
+			memcpy(j->out + first * j->width, margins, n * groups * sizeof(*margins));
 			continue;
 		}
-		for (size_t r = 0; r < count; r++)
+		for (size_t r = 0; r < n; r++)
 			ac_objective_transform(m->objective, margins + r * groups, groups,
-					       out + (start + r) * width);
+					       j->out + (first + r) * j->width);
 	}
-	if (margins != stack)
-		free(margins);
+}
+
+static void score_chunk(void *ctx, size_t chunk, size_t worker)
+{
+	const struct job *j = ctx;
+	const size_t start = chunk * j->chunk_rows;
+	const size_t count = j->num_rows - start < j->chunk_rows ? j->num_rows - start : j->chunk_rows;
+	float stack[STACK_MARGINS];
+
+	score_rows(j, start, count, j->heap ? j->heap + worker * j->m->num_groups : stack);
+}
+
+int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows,
+		      appcore_output_kind kind, size_t tree_begin, size_t tree_end,
+		      appcore_pool *pool, float *out, appcore_error *err)
+{
+	return ac_engine_predict_kernel(m, rows, num_rows, kind, tree_begin, tree_end, pool,
+					m ? m->kernel : AC_KERNEL_REFERENCE, out, err);
+}
+
+int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t num_rows,
+			     appcore_output_kind kind, size_t tree_begin, size_t tree_end,
+			     appcore_pool *pool, ac_kernel kernel, float *out, appcore_error *err)
+{
+	struct job j;
+	size_t threads, chunks;
+
+	if (m == NULL || out == NULL || (rows == NULL && num_rows > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "predict: NULL argument");
+	if (kind != APPCORE_OUTPUT_VALUE && kind != APPCORE_OUTPUT_MARGIN)
+		return ac_error_set(err, APPCORE_EINVAL, "predict: unknown output kind %d", (int)kind);
+	if (tree_end > m->num_trees)
+		tree_end = m->num_trees;
+	if (tree_begin > tree_end)
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "predict: tree range [%zu, %zu) is empty or past the %zu trees",
+				    tree_begin, tree_end, m->num_trees);
+	/* the model's own kernel was checked at load */
+	if (kernel != m->kernel && !ac_kernel_usable(m, kernel))
+		return ac_error_set(err, APPCORE_EINVAL, "predict: kernel %s cannot score this model here",
+				    ac_kernel_name(kernel));
+	if (num_rows == 0)
+		return APPCORE_OK;
+	j = (struct job){ .m = m, .rows = rows, .num_rows = num_rows, .kind = kind,
+			  .tree_begin = tree_begin, .tree_end = tree_end, .out = out,
+			  .width = appcore_model_output_size(m, kind),
+			  .kernel = ac_kernel_function(kernel) };
+	j.block = STACK_MARGINS / m->num_groups;
+	if (j.block > BLOCK_ROWS)
+		j.block = BLOCK_ROWS;
+	/* One slice per thread unless the batch is big enough to cut finer, so a thread slowed
+	 * by a neighbour on a shared machine holds up little. */
+	threads = appcore_pool_num_threads(pool);
+	if (threads > 1 && num_rows * (m->num_trees ? m->num_trees : 1) < POOL_MIN_WORK)
+		threads = 1;
+	chunks = threads == 1 ? 1 : threads * 4;
+	j.chunk_rows = (num_rows + chunks - 1) / chunks;
+	if (j.block > 0)
+		j.chunk_rows = (j.chunk_rows + j.block - 1) / j.block * j.block;
+	chunks = (num_rows + j.chunk_rows - 1) / j.chunk_rows;
+	if (j.block == 0) {
+		j.block = 1;
+		j.heap = malloc(threads * m->num_groups * sizeof(*j.heap));
+		if (j.heap == NULL)
+			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	}
+	ac_pool_run(threads > 1 ? pool : NULL, chunks, score_chunk, &j);
+	free(j.heap);
 	return APPCORE_OK;
 }
 
@@ -225,6 +240,6 @@ int appcore_predict(float *out, const appcore_model *m, const float *rows, size_
 	    (rc = ac_model_tree_range(&tree_begin, &tree_end, m, options->iteration_begin,
 				      options->iteration_end, err)) != APPCORE_OK)
 		return rc;
-	return ac_engine_predict(m, rows, num_rows, options->output, tree_begin, tree_end, out,
-				 err);
+	return ac_engine_predict(m, rows, num_rows, options->output, tree_begin, tree_end,
+				 options->pool, out, err);
 }

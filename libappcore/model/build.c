@@ -489,5 +489,9 @@ int ac_model_finish_trees(appcore_model *m, const struct ac_trees_info *info,
 		m->vleaves = shrunk;
 		m->vleaves_capacity = m->num_vleaves;
 	}
-	return APPCORE_OK;
+	/* vector-leaf trees have their own walker (engine/predict_vector.c) */
+	if (m->leaf_size > 0)
+		return APPCORE_OK;
+	/* the engine lays the validated trees out for its fastest kernel */
+	return ac_layout_build(m, err);
 }

@@ -87,6 +87,7 @@ void ac_model_destroy(appcore_model *m)
 	free(m->feature_types);
 	free(m->feature_index);
 	free(m->linear_weights);
+	ac_layout_free(m->layout);
 	free(m->cat_words);
 	free(m->catsets);
 	free(m->nodes);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "appcore/model.h"
+#include "engine/layout.h"
 #include "model/objective.h"
 
 /* ac_node.info: feature index in the low bits, flags in the high ones. */
@@ -110,6 +111,10 @@ struct appcore_model {
 	size_t num_catsets;
 	uint32_t *cat_words;
 	size_t num_cat_words;
+	/* The engine's own layout of the trees above (engine/layout.h; NULL when the model does
+	 * not qualify) and the kernel its predictions use, both chosen once the trees are in. */
+	ac_layout *layout;
+	ac_kernel kernel;
 
 	float *linear_weights; /* gblinear: (num_features + 1) * num_groups, bias row last */
 

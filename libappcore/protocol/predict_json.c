@@ -370,7 +370,8 @@ static int answer_fast(appcore_response *out, const appcore_model *model, float 
 
 	if ((rc = ac_model_tree_range(&tree_begin, &tree_end, model, options->iteration_begin,
 				      options->iteration_end, err)) != APPCORE_OK ||
-	    (rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, values, err)) !=
+	    (rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, options->pool,
+				    values, err)) !=
 		APPCORE_OK)
 		return rc;
 	if (!writer_open(&w, model, n, width))
@@ -422,7 +423,7 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 			if (rc != APPCORE_OK)
 				goto out;
 		}
-		rc = ac_engine_predict(model, rows, count, req.kind, tree_begin, tree_end, values,
+		rc = ac_engine_predict(model, rows, count, req.kind, tree_begin, tree_end, options->pool, values,
 				       err);
 		if (rc != APPCORE_OK)
 			goto out;
