@@ -13,6 +13,7 @@
 #include "appcore/model.h"
 #include "appcore/predict.h"
 #include "appcore/protocol.h"
+#include "appcore/repository.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */
