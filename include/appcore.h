@@ -11,9 +11,11 @@
 #include "appcore/log.h"
 #include "appcore/metrics.h"
 #include "appcore/model.h"
+#include "appcore/oip.h"
 #include "appcore/predict.h"
 #include "appcore/protocol.h"
 #include "appcore/repository.h"
+#include "appcore/tfserving.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */

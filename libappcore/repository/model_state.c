@@ -368,32 +368,6 @@ static int compare_number(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The versions the policy serves, marked `selected`. */
-static void select_versions(appcore_repository *repo, struct ac_model_state *m)
-{
-	appcore_repository_policy policy = m->config.has_policy ? m->config.policy
-								: repo->default_policy;
-	size_t latest = m->config.has_policy ? m->config.latest : repo->default_latest;
-	size_t taken = 0;
-
-	for (size_t i = 0; i < m->num_versions; i++) {
-		struct ac_version_state *v = &m->versions[i];
-
-		v->selected = false;
-		if (!v->present)
-			continue;
-		if (m->file_path != NULL || policy == APPCORE_REPOSITORY_POLICY_ALL)
-			v->selected = true;
-		else if (policy == APPCORE_REPOSITORY_POLICY_LATEST)
-			v->selected = taken < latest;
-		else
-			v->selected = bsearch(&v->number, m->config.specific,
-					      m->config.num_specific, sizeof(unsigned long long),
-					      compare_number) != NULL;
-		taken += v->selected;
-	}
-}
-
 /* Load one version and check it against config.yaml; the model is not visible yet. */
 static void load_version(appcore_repository *repo, struct ac_model_state *m,
 			 struct ac_version_state *v, const struct ac_sync_options *options)
@@ -460,22 +434,45 @@ static void load_version(appcore_repository *repo, struct ac_model_state *m,
 	v->load_seconds = ac_repo_now() - started;
 }
 
-static void load_selected(appcore_repository *repo, struct ac_model_state *m,
-			  const struct ac_sync_options *options)
+static bool loaded_and_current(const struct ac_model_state *m, const struct ac_version_state *v)
 {
+	return v->model != NULL && ac_file_sig_equal(&v->sig, &v->disk_sig) &&
+	       v->config_gen == m->config_gen;
+}
+
+/* Pick versions by policy (marked `selected`) and load what they need. `latest: N` counts
+ * only versions that load: when the newest is broken, the next one serves, so a repository
+ * always serves what is valid in it. */
+static void select_and_load(appcore_repository *repo, struct ac_model_state *m,
+			    const struct ac_sync_options *options)
+{
+	appcore_repository_policy policy = m->config.has_policy ? m->config.policy
+								: repo->default_policy;
+	size_t latest = m->config.has_policy ? m->config.latest : repo->default_latest;
+	size_t available = 0;
+
 	for (size_t i = 0; i < m->num_versions; i++) {
 		struct ac_version_state *v = &m->versions[i];
 
+		v->selected = false;
+		if (!v->present)
+			continue;
+		if (m->file_path != NULL || policy == APPCORE_REPOSITORY_POLICY_ALL)
+			v->selected = true;
+		else if (policy == APPCORE_REPOSITORY_POLICY_LATEST)
+			v->selected = available < latest;
+		else
+			v->selected = bsearch(&v->number, m->config.specific,
+					      m->config.num_specific, sizeof(unsigned long long),
+					      compare_number) != NULL;
 		if (!v->selected)
 			continue;
-		if (v->model != NULL && ac_file_sig_equal(&v->sig, &v->disk_sig) &&
-		    v->config_gen == m->config_gen)
-			continue; /* loaded and unchanged */
-		if (v->failed && !options->retry_failed && !v->fail_retry &&
-		    v->fail_config_gen == m->config_gen &&
-		    ac_file_sig_equal(&v->fail_sig, &v->disk_sig))
-			continue; /* failed, and nothing changed since */
-		load_version(repo, m, v, options);
+		if (!loaded_and_current(m, v) &&
+		    !(v->failed && !options->retry_failed && !v->fail_retry &&
+		      v->fail_config_gen == m->config_gen &&
+		      ac_file_sig_equal(&v->fail_sig, &v->disk_sig)))
+			load_version(repo, m, v, options);
+		available += v->model != NULL;
 	}
 }
 
@@ -692,8 +689,7 @@ static int sync_versions(appcore_repository *repo, struct ac_model_state *m,
 	candidates_free(found);
 	if (rc != APPCORE_OK)
 		return ac_error_set(err, rc, "out of memory");
-	select_versions(repo, m);
-	load_selected(repo, m, options);
+	select_and_load(repo, m, options);
 	rc = serve_now(repo, m, err);
 	/* a version neither served nor wanted need not stay in memory */
 	for (size_t i = 0; i < m->num_versions; i++) {

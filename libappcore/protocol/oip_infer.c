@@ -1,0 +1,530 @@
+/* Open Inference Protocol inference: one input tensor [rows, num_features] in, the `predict`
+ * and `margin` output tensors out. The request is read with Jansson (a benchmark shows it
+ * is not the cost that matters: bench/RESULTS.md); the response is written by hand, as
+ * /predict's, because its size is known up front. */
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "appcore/oip.h"
+#include "core/error_internal.h"
+#include "engine/engine.h"
+#include "model/model_internal.h"
+#include "protocol/predict_json_internal.h"
+
+enum kind { KIND_BOOL, KIND_INT, KIND_UINT, KIND_FP };
+
+struct datatype {
+	const char *name;
+	enum kind kind;
+	long long min;
+	long long max;
+};
+
+static const struct datatype datatypes[] = {
+	{ "BOOL", KIND_BOOL, 0, 1 },
+	{ "UINT8", KIND_UINT, 0, 255 },
+	{ "UINT16", KIND_UINT, 0, 65535 },
+	{ "UINT32", KIND_UINT, 0, 4294967295LL },
+	/* Jansson reads integers as long long: larger UINT64 values are already parse errors */
+	{ "UINT64", KIND_UINT, 0, LLONG_MAX },
+	{ "INT8", KIND_INT, -128, 127 },
+	{ "INT16", KIND_INT, -32768, 32767 },
+	{ "INT32", KIND_INT, -2147483647LL - 1, 2147483647LL },
+	{ "INT64", KIND_INT, LLONG_MIN, LLONG_MAX },
+	{ "FP32", KIND_FP, 0, 0 },
+	{ "FP64", KIND_FP, 0, 0 },
+};
+
+/* The two outputs every model has, in the order of appcore_output_kind. */
+static const char *const output_names[] = { "predict", "margin" };
+
+struct infer {
+	json_t *id;
+	json_t *input;
+	const struct datatype *type;
+	size_t rows;
+	appcore_output_kind outputs[2];
+	size_t num_outputs;
+	size_t iteration_begin, iteration_end;
+};
+
+static int integer_parameter(size_t *out, json_t *value, const char *name,
+			     appcore_error *err)
+{
+	if (!json_is_integer(value) || json_integer_value(value) < 0)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "parameters.%s: expected an integer >= 0, got %s", name,
+				    json_is_integer(value) ? "a negative number" : ac_json_kind(value));
+	*out = (size_t)json_integer_value(value);
+	return APPCORE_OK;
+}
+
+static int read_parameters(struct infer *req, json_t *parameters, appcore_error *err)
+{
+	const char *key;
+	json_t *value;
+	int rc = APPCORE_OK;
+
+	if (!json_is_object(parameters))
+		return ac_error_set(err, APPCORE_EREQUEST, "\"parameters\": expected an object, got %s",
+				    ac_json_kind(parameters));
+	json_object_foreach(parameters, key, value)
+	{
+		/* the specification leaves parameters to servers: others are ignored */
+		if (strcmp(key, "iteration_begin") == 0)
+			rc = integer_parameter(&req->iteration_begin, value, key, err);
+		else if (strcmp(key, "iteration_end") == 0)
+			rc = integer_parameter(&req->iteration_end, value, key, err);
+		if (rc != APPCORE_OK)
+			return rc;
+	}
+	return APPCORE_OK;
+}
+
+static int read_outputs(struct infer *req, json_t *outputs, appcore_error *err)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(outputs))
+		return ac_error_set(err, APPCORE_EREQUEST, "\"outputs\": expected an array, got %s",
+				    ac_json_kind(outputs));
+	json_array_foreach(outputs, i, item)
+	{
+		json_t *name = json_object_get(item, "name");
+		const char *key;
+		json_t *value;
+		size_t k;
+
+		if (!json_is_object(item))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "outputs[%zu]: expected an object, got %s", i,
+					    ac_json_kind(item));
+		json_object_foreach(item, key, value)
+		{
+			if (strcmp(key, "name") != 0 && strcmp(key, "parameters") != 0)
+				return ac_error_set(err, APPCORE_EREQUEST,
+						    "outputs[%zu]: unknown member \"%s\"; expected "
+						    "\"name\" and optionally \"parameters\"",
+						    i, key);
+		}
+		if (!json_is_string(name))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "outputs[%zu].name: expected a string, got %s", i,
+					    name ? ac_json_kind(name) : "nothing");
+		for (k = 0; k < 2; k++)
+			if (strcmp(json_string_value(name), output_names[k]) == 0)
+				break;
+		if (k == 2)
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "outputs[%zu].name: no output \"%s\"; the model has "
+					    "\"predict\" and \"margin\"",
+					    i, json_string_value(name));
+		for (size_t j = 0; j < req->num_outputs; j++)
+			if (req->outputs[j] == (appcore_output_kind)k)
+				return ac_error_set(err, APPCORE_EREQUEST,
+						    "outputs[%zu].name: \"%s\" is requested twice", i,
+						    output_names[k]);
+		req->outputs[req->num_outputs++] = (appcore_output_kind)k;
+	}
+	return APPCORE_OK;
+}
+
+static int read_datatype(struct infer *req, json_t *datatype, appcore_error *err)
+{
+	const char *name;
+
+	if (!json_is_string(datatype))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].datatype: expected a string, got %s",
+				    datatype ? ac_json_kind(datatype) : "nothing");
+	name = json_string_value(datatype);
+	for (size_t i = 0; i < sizeof(datatypes) / sizeof(datatypes[0]); i++)
+		if (strcmp(name, datatypes[i].name) == 0) {
+			req->type = &datatypes[i];
+			return APPCORE_OK;
+		}
+	if (strcmp(name, "BYTES") == 0)
+		return ac_error_set(err, APPCORE_EUNSUPPORTED,
+				    "inputs[0].datatype: BYTES inputs are not supported: the model "
+				    "takes numbers (FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL)");
+	if (strcmp(name, "FP16") == 0 || strcmp(name, "BF16") == 0)
+		return ac_error_set(err, APPCORE_EUNSUPPORTED,
+				    "inputs[0].datatype: %s cannot be sent as JSON numbers; send "
+				    "FP32",
+				    name);
+	return ac_error_set(err, APPCORE_EREQUEST,
+			    "inputs[0].datatype: unknown datatype \"%s\" (expected FP32, FP64, "
+			    "INT8..INT64, UINT8..UINT64 or BOOL)",
+			    name);
+}
+
+/* shape: [rows, num_features] */
+static int read_shape(struct infer *req, const appcore_model *model, json_t *shape,
+		      const appcore_predict_options *options, appcore_error *err)
+{
+	long long dims[2];
+
+	if (!json_is_array(shape))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].shape: expected [rows, features], got %s",
+				    shape ? ac_json_kind(shape) : "nothing");
+	if (json_array_size(shape) != 2)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].shape: expected 2 dimensions [rows, features], got %zu",
+				    json_array_size(shape));
+	for (size_t i = 0; i < 2; i++) {
+		json_t *d = json_array_get(shape, i);
+		if (!json_is_integer(d))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].shape[%zu]: expected an integer, got %s", i,
+					    ac_json_kind(d));
+		dims[i] = json_integer_value(d);
+		if (dims[i] < 0)
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].shape[%zu]: %lld is negative", i, dims[i]);
+	}
+	if ((unsigned long long)dims[1] != model->num_features)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].shape[1]: the model takes %zu features, got %lld",
+				    model->num_features, dims[1]);
+	if (dims[0] == 0)
+		return ac_error_set(err, APPCORE_EREQUEST, "inputs[0].shape[0]: no rows");
+	if (options->max_batch_rows > 0 && (unsigned long long)dims[0] > options->max_batch_rows)
+		return ac_error_set(err, APPCORE_ELIMIT,
+				    "inputs[0].shape[0]: %lld rows, more than the limit of %zu", dims[0],
+				    options->max_batch_rows);
+	req->rows = (size_t)dims[0];
+	return APPCORE_OK;
+}
+
+static int read_input(struct infer *req, const appcore_model *model, json_t *inputs,
+		      const appcore_predict_options *options, appcore_error *err)
+{
+	const char *key;
+	json_t *value;
+	int rc;
+
+	if (!json_is_array(inputs))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "\"inputs\": expected an array of tensors, got %s",
+				    ac_json_kind(inputs));
+	if (json_array_size(inputs) == 0)
+		return ac_error_set(err, APPCORE_EREQUEST, "\"inputs\" is empty");
+	if (json_array_size(inputs) > 1)
+		return ac_error_set(err, APPCORE_EUNSUPPORTED,
+				    "\"inputs\": expected one tensor of shape [rows, %zu], got %zu "
+				    "tensors",
+				    model->num_features, json_array_size(inputs));
+	req->input = json_array_get(inputs, 0);
+	if (!json_is_object(req->input))
+		return ac_error_set(err, APPCORE_EREQUEST, "inputs[0]: expected an object, got %s",
+				    ac_json_kind(req->input));
+	json_object_foreach(req->input, key, value)
+	{
+		if (strcmp(key, "name") != 0 && strcmp(key, "shape") != 0 &&
+		    strcmp(key, "datatype") != 0 && strcmp(key, "parameters") != 0 &&
+		    strcmp(key, "data") != 0)
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0]: unknown member \"%s\"; expected \"name\", "
+					    "\"shape\", \"datatype\", \"data\" and optionally "
+					    "\"parameters\"",
+					    key);
+	}
+	value = json_object_get(req->input, "name");
+	if (!json_is_string(value))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].name: expected a string, got %s",
+				    value ? ac_json_kind(value) : "nothing");
+	if ((rc = read_datatype(req, json_object_get(req->input, "datatype"), err)) != APPCORE_OK ||
+	    (rc = read_shape(req, model, json_object_get(req->input, "shape"), options, err)) !=
+		APPCORE_OK)
+		return rc;
+	if (json_object_get(req->input, "data") == NULL)
+		return ac_error_set(err, APPCORE_EREQUEST, "inputs[0]: missing \"data\"");
+	return APPCORE_OK;
+}
+
+static int read_request(struct infer *req, const appcore_model *model, json_t *doc,
+			const appcore_predict_options *options, appcore_error *err)
+{
+	const char *key;
+	json_t *value;
+	int rc = APPCORE_OK;
+
+	if (!json_is_object(doc))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "expected a JSON object with \"inputs\", got %s",
+				    ac_json_kind(doc));
+	req->iteration_begin = options->iteration_begin;
+	req->iteration_end = options->iteration_end;
+	json_object_foreach(doc, key, value)
+	{
+		if (strcmp(key, "id") == 0) {
+			req->id = value;
+			if (!json_is_string(value))
+				rc = ac_error_set(err, APPCORE_EREQUEST,
+						  "\"id\": expected a string, got %s",
+						  ac_json_kind(value));
+		} else if (strcmp(key, "parameters") == 0) {
+			rc = read_parameters(req, value, err);
+		} else if (strcmp(key, "outputs") == 0) {
+			rc = read_outputs(req, value, err);
+		} else if (strcmp(key, "inputs") != 0) {
+			rc = ac_error_set(err, APPCORE_EREQUEST,
+					  "unknown member \"%s\"; expected \"inputs\" and optionally "
+					  "\"id\", \"parameters\" and \"outputs\"",
+					  key);
+		}
+		if (rc != APPCORE_OK)
+			return rc;
+	}
+	value = json_object_get(doc, "inputs");
+	if (value == NULL)
+		return ac_error_set(err, APPCORE_EREQUEST, "missing \"inputs\"");
+	if (req->num_outputs == 0)
+		req->outputs[req->num_outputs++] = APPCORE_OUTPUT_VALUE;
+	return read_input(req, model, value, options, err);
+}
+
+/* One element of data, converted to float32 as the datatype says. */
+static int element(float *out, json_t *v, const struct datatype *t, const char *where,
+		   appcore_error *err)
+{
+	long long i;
+
+	switch (t->kind) {
+	case KIND_FP:
+		if (json_is_null(v)) {
+			*out = NAN; /* missing, as XGBoost reads NaN */
+			return APPCORE_OK;
+		}
+		if (!json_is_number(v))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].data%s: expected a number or null (%s), got %s",
+					    where, t->name, ac_json_kind(v));
+		*out = (float)json_number_value(v);
+		if (!isfinite(*out))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].data%s: %g is not a finite float32", where,
+					    json_number_value(v));
+		return APPCORE_OK;
+	case KIND_BOOL:
+		if (!json_is_boolean(v))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].data%s: expected true or false (BOOL), got %s",
+					    where, ac_json_kind(v));
+		*out = json_is_true(v) ? 1.0f : 0.0f;
+		return APPCORE_OK;
+	case KIND_INT:
+	case KIND_UINT:
+		break;
+	}
+	if (!json_is_integer(v)) {
+		if (json_is_real(v))
+			return ac_error_set(err, APPCORE_EREQUEST,
+					    "inputs[0].data%s: expected an integer (%s), got %g", where,
+					    t->name, json_real_value(v));
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].data%s: expected an integer (%s), got %s", where,
+				    t->name, ac_json_kind(v));
+	}
+	i = json_integer_value(v);
+	if (i < t->min || i > t->max)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].data%s: %lld is out of range for %s", where, i,
+				    t->name);
+	*out = (float)i;
+	return APPCORE_OK;
+}
+
+/* data must hold what shape says before anything is allocated for it: a shape of 10^12
+ * rows costs nothing unless data has them too (and then the body was that big). */
+static int check_data(const struct infer *req, size_t nf, bool *nested, appcore_error *err)
+{
+	json_t *data = json_object_get(req->input, "data");
+	size_t count = json_array_size(data);
+
+	if (nf == 0)
+		return ac_error_set(err, APPCORE_EMODEL, "the model takes no features");
+	if (!json_is_array(data))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].data: expected an array, got %s", ac_json_kind(data));
+	*nested = json_is_array(json_array_get(data, 0));
+	if (*nested && count != req->rows)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].data: shape [%zu, %zu] needs %zu rows, data has %zu",
+				    req->rows, nf, req->rows, count);
+	if (!*nested && (count % nf != 0 || count / nf != req->rows))
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "inputs[0].data: shape [%zu, %zu] does not match the %zu values "
+				    "of data",
+				    req->rows, nf, count);
+	return APPCORE_OK;
+}
+
+/* data, flat ([v, v, ...], row-major) or nested by row ([[v, ...], ...]), into rows. */
+static int read_data(float *rows, const struct infer *req, size_t nf, bool nested,
+		     appcore_error *err)
+{
+	json_t *data = json_object_get(req->input, "data");
+	char where[64];
+	int rc;
+
+	if (nested) {
+		for (size_t r = 0; r < req->rows; r++) {
+			json_t *row = json_array_get(data, r);
+			if (!json_is_array(row) || json_array_size(row) != nf) {
+				if (json_is_array(row))
+					return ac_error_set(err, APPCORE_EREQUEST,
+							    "inputs[0].data[%zu]: expected %zu values "
+							    "(shape [%zu, %zu]), got %zu",
+							    r, nf, req->rows, nf, json_array_size(row));
+				return ac_error_set(err, APPCORE_EREQUEST,
+						    "inputs[0].data[%zu]: expected an array of %zu "
+						    "values, got %s",
+						    r, nf, ac_json_kind(row));
+			}
+			for (size_t c = 0; c < nf; c++) {
+				snprintf(where, sizeof(where), "[%zu][%zu]", r, c);
+				rc = element(&rows[r * nf + c], json_array_get(row, c), req->type,
+					     where, err);
+				if (rc != APPCORE_OK)
+					return rc;
+			}
+		}
+		return APPCORE_OK;
+	}
+	for (size_t i = 0; i < req->rows * nf; i++) {
+		snprintf(where, sizeof(where), "[%zu]", i);
+		rc = element(&rows[i], json_array_get(data, i), req->type, where, err);
+		if (rc != APPCORE_OK)
+			return rc;
+	}
+	return APPCORE_OK;
+}
+
+static char *json_text(json_t *value)
+{
+	return json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+}
+
+static char *string_text(const char *text)
+{
+	json_t *value = json_string(text);
+	char *out = value != NULL ? json_text(value) : NULL;
+
+	json_decref(value);
+	return out;
+}
+
+/* {"model_name":...,"model_version":...,"id":...,"outputs":[{...},...]} */
+static int write_response(appcore_response *out, const appcore_model *model,
+			  const struct infer *req, float *const *values, appcore_error *err)
+{
+	char *name = string_text(model->name), *version = string_text(model->version);
+	char *id = req->id != NULL ? json_text(req->id) : NULL;
+	size_t capacity = 128, widths[2];
+	char *body = NULL, *p;
+
+	if (name == NULL || version == NULL || (req->id != NULL && id == NULL))
+		goto no_memory;
+	capacity += strlen(name) + strlen(version) + (id ? strlen(id) : 0);
+	for (size_t k = 0; k < req->num_outputs; k++) {
+		widths[k] = appcore_model_output_size(model, req->outputs[k]);
+		capacity += 128 + req->rows * (widths[k] * AC_MAX_NUMBER_CHARS + 3);
+	}
+	body = malloc(capacity);
+	if (body == NULL)
+		goto no_memory;
+	p = body + sprintf(body, "{\"model_name\":%s,\"model_version\":%s", name, version);
+	if (id != NULL)
+		p += sprintf(p, ",\"id\":%s", id);
+	p += sprintf(p, ",\"outputs\":[");
+	for (size_t k = 0; k < req->num_outputs; k++) {
+		p += sprintf(p, "%s{\"name\":\"%s\",\"datatype\":\"FP32\",\"shape\":[%zu", k ? "," : "",
+			     output_names[req->outputs[k]], req->rows);
+		if (ac_rows_as_array(model, widths[k]))
+			p += sprintf(p, ",%zu", widths[k]);
+		p += sprintf(p, "],\"data\":[");
+		/* flat, row-major */
+		p = ac_write_rows(p, values[k], req->rows, widths[k], false, false);
+		p += sprintf(p, "]}");
+	}
+	p += sprintf(p, "]}");
+	out->body = body;
+	out->body_len = (size_t)(p - body);
+	out->rows = req->rows;
+	free(name);
+	free(version);
+	free(id);
+	return APPCORE_OK;
+
+no_memory:
+	free(name);
+	free(version);
+	free(id);
+	free(body);
+	return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+}
+
+int appcore_oip_infer(appcore_response *out, const appcore_model *model, const char *body,
+		      size_t body_len, const appcore_predict_options *options, appcore_error *err)
+{
+	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
+	struct infer req;
+	float *rows = NULL, *values[2] = { NULL, NULL };
+	size_t tree_begin, tree_end;
+	bool nested = false;
+	json_t *doc;
+	int rc;
+
+	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "appcore_oip_infer: NULL argument");
+	memset(out, 0, sizeof(*out));
+	if (options == NULL)
+		options = &defaults;
+	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK)
+		return rc;
+	doc = ac_json_load_request(body != NULL ? body : "", body_len, err);
+	if (doc == NULL)
+		return err != NULL ? err->code : APPCORE_EPARSE;
+	memset(&req, 0, sizeof(req));
+	if ((rc = read_request(&req, model, doc, options, err)) != APPCORE_OK ||
+	    (rc = check_data(&req, model->num_features, &nested, err)) != APPCORE_OK ||
+	    (rc = ac_model_tree_range(&tree_begin, &tree_end, model, req.iteration_begin,
+				      req.iteration_end, err)) != APPCORE_OK)
+		goto out;
+	rows = malloc(req.rows * model->num_features * sizeof(float));
+	if (rows == NULL) {
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = read_data(rows, &req, model->num_features, nested, err)) != APPCORE_OK)
+		goto out;
+	for (size_t k = 0; k < req.num_outputs; k++) {
+		size_t width = appcore_model_output_size(model, req.outputs[k]);
+		values[k] = malloc(req.rows * width * sizeof(float));
+		if (values[k] == NULL) {
+			rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = ac_engine_predict(model, rows, req.rows, req.outputs[k], tree_begin, tree_end,
+				       values[k], err);
+		if (rc != APPCORE_OK)
+			goto out;
+	}
+	rc = write_response(out, model, &req, values, err);
+out:
+	free(values[0]);
+	free(values[1]);
+	free(rows);
+	json_decref(doc);
+	return rc;
+}
