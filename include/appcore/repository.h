@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "config.h"
 #include "error.h"
 #include "model.h"
 #include "predict.h"
@@ -197,6 +198,17 @@ APPCORE_API int appcore_repository_reload_async(appcore_repository *repo, appcor
 APPCORE_API int appcore_repository_add_file(appcore_repository *repo, const char *path,
 					    const appcore_model_load_options *options,
 					    appcore_error *err);
+
+/**
+ * Serve the model a configuration names, as appcore_config_load_model() loads it (the file
+ * `model.path`, named `model.name` and `model.version` when those are configured, else by the
+ * file, with `model.use_best_iteration`): appcore-server's `--model FILE`. Reloads re-read
+ * the file when it changes.
+ *
+ * @return as appcore_repository_add_file() and appcore_config_load_model(). Thread-safe.
+ */
+APPCORE_API int appcore_repository_add_configured(appcore_repository *repo,
+						  const appcore_config *config, appcore_error *err);
 
 /**
  * Load or reload one model now (Triton's repository "load"): clears an earlier

@@ -258,7 +258,7 @@ static int load_root(struct file_ctx *ctx, struct fy_node *root)
 	if (!fy_node_is_mapping(root))
 		return ac_error_set_at(ctx->err, APPCORE_ECONFIG, 1, 1,
 				       "%s:1:1: expected a mapping of sections "
-				       "(server, model, logging, metrics), got %s",
+				       "(server, model, model_repository, logging, metrics), got %s",
 				       ctx->path, node_kind(root));
 	while ((pair = fy_node_mapping_iterate(root, &iter)) != NULL) {
 		struct fy_node *key = fy_node_pair_key(pair);

@@ -436,6 +436,9 @@ static void load_version(appcore_repository *repo, struct ac_model_state *m,
 
 static bool loaded_and_current(const struct ac_model_state *m, const struct ac_version_state *v)
 {
+	/* a FIFO (or device) cannot be read twice: what it gave once is what it serves */
+	if (v->model != NULL && v->disk_sig.exists && !v->disk_sig.regular)
+		return true;
 	return v->model != NULL && ac_file_sig_equal(&v->sig, &v->disk_sig) &&
 	       v->config_gen == m->config_gen;
 }

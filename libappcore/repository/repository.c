@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "appcore/config.h"
 #include "core/error_internal.h"
 #include "engine/engine.h"
 #include "repository/repository_internal.h"
@@ -498,59 +499,101 @@ out:
 	return rc;
 }
 
+/* Serve a model already loaded from path (whose identity sig is, after the load). */
+static int add_loaded(appcore_repository *repo, const char *path, appcore_model *model,
+		      int use_best_iteration, const struct ac_file_sig *sig, appcore_error *err)
+{
+	struct ac_model_state *m = NULL;
+	struct ac_version_state *v;
+	int rc = APPCORE_OK;
+
+	pthread_mutex_lock(&repo->lock);
+	if (find_model(repo, appcore_model_name(model)) != NULL) {
+		rc = ac_error_set(err, APPCORE_EEXISTS, "a model named '%s' is already served",
+				  appcore_model_name(model));
+		goto out;
+	}
+	m = ac_model_state_new(appcore_model_name(model));
+	if (m == NULL || (m->file_path = strdup(path)) == NULL ||
+	    (m->file_version = strdup(appcore_model_version(model))) == NULL ||
+	    (m->versions = calloc(1, sizeof(*m->versions))) == NULL ||
+	    (m->versions[0].label = strdup(m->file_version)) == NULL ||
+	    (m->versions[0].path = strdup(path)) == NULL || insert_model(repo, m) != APPCORE_OK) {
+		if (m != NULL && m->versions != NULL)
+			m->num_versions = 1; /* so that the state frees what it got */
+		ac_model_state_free(m);
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		goto out;
+	}
+	m->file_use_best_iteration = use_best_iteration;
+	m->config_usable = true;
+	m->num_versions = m->cap_versions = 1;
+	v = &m->versions[0];
+	if (!ac_repo_parse_version(&v->number, v->label))
+		v->number = 0;
+	v->model = appcore_model_ref(model);
+	v->sig = *sig;
+	v->disk_sig = *sig;
+	v->present = true;
+	/* publishes it: nothing to load, the model is current */
+	rc = ac_model_state_sync(repo, m, NULL, err);
+	if (rc == APPCORE_OK && repo->dirty)
+		rc = ac_repo_publish(repo, err);
+out:
+	pthread_mutex_unlock(&repo->lock);
+	return rc;
+}
+
+/* The identity of path after a load, or an error when it changed during the load. */
+static int stable(struct ac_file_sig *after, const char *path, const struct ac_file_sig *before,
+		  appcore_error *err)
+{
+	ac_file_sig_read(after, path);
+	if (before->regular && !ac_file_sig_equal(before, after))
+		return ac_error_set(err, APPCORE_EIO, "%s: changed while it was being read", path);
+	return APPCORE_OK;
+}
+
 int appcore_repository_add_file(appcore_repository *repo, const char *path,
 				const appcore_model_load_options *options, appcore_error *err)
 {
-	struct ac_sync_options sync = { true, NULL };
-	appcore_model *probe = NULL;
-	struct ac_model_state *m = NULL;
-	appcore_error first;
+	struct ac_file_sig before, after;
+	appcore_model *model = NULL;
 	int rc;
 
 	if (repo == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL,
 				    "appcore_repository_add_file: NULL argument");
-	/* the name and version are the model's own, as appcore_model_load_file() sets them:
-	 * load once to learn them (and fail early), then serve through the usual path */
-	if ((rc = appcore_model_load_file(&probe, path, options, err)) != APPCORE_OK)
+	ac_file_sig_read(&before, path);
+	if ((rc = appcore_model_load_file(&model, path, options, err)) == APPCORE_OK &&
+	    (rc = stable(&after, path, &before, err)) == APPCORE_OK)
+		rc = add_loaded(repo, path, model, options != NULL && options->use_best_iteration,
+				&after, err);
+	appcore_model_unref(model);
+	return rc;
+}
+
+int appcore_repository_add_configured(appcore_repository *repo, const appcore_config *config,
+				      appcore_error *err)
+{
+	struct ac_file_sig before, after;
+	appcore_model *model = NULL;
+	const char *path = NULL;
+	int use_best = 0, rc;
+
+	if (repo == NULL || config == NULL)
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_repository_add_configured: NULL argument");
+	if ((rc = appcore_config_get_string(&path, config, "model.path", err)) != APPCORE_OK ||
+	    (rc = appcore_config_get_bool(&use_best, config, "model.use_best_iteration", err)) !=
+		APPCORE_OK)
 		return rc;
-	pthread_mutex_lock(&repo->lock);
-	if (find_model(repo, appcore_model_name(probe)) != NULL) {
-		rc = ac_error_set(err, APPCORE_EEXISTS, "a model named '%s' is already served",
-				  appcore_model_name(probe));
-		goto out;
-	}
-	m = ac_model_state_new(appcore_model_name(probe));
-	if (m == NULL || (m->file_path = strdup(path)) == NULL ||
-	    (m->file_version = strdup(appcore_model_version(probe))) == NULL ||
-	    insert_model(repo, m) != APPCORE_OK) {
-		ac_model_state_free(m);
-		m = NULL;
-		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		goto out;
-	}
-	m->file_use_best_iteration = options != NULL && options->use_best_iteration;
-	appcore_error_clear(&first);
-	sync.first_error = &first;
-	rc = ac_model_state_sync(repo, m, &sync, err);
-	if (rc == APPCORE_OK && repo->dirty)
-		rc = ac_repo_publish(repo, err);
-	if (rc == APPCORE_OK && first.code != APPCORE_OK) {
-		/* it changed between the two reads: leave nothing behind */
-		bool found;
-		size_t at = model_position(repo, m->name, &found);
-		rc = first.code;
-		if (err != NULL)
-			*err = first;
-		memmove(&repo->models[at], &repo->models[at + 1],
-			(repo->num_models - at - 1) * sizeof(*repo->models));
-		repo->num_models--;
-		ac_repo_publish(repo, NULL);
-		ac_model_state_free(m);
-	}
-out:
-	pthread_mutex_unlock(&repo->lock);
-	appcore_model_unref(probe);
+	ac_file_sig_read(&before, path);
+	/* the one rule for a configured model's name and version: appcore_config_load_model */
+	if ((rc = appcore_config_load_model(&model, config, NULL, err)) == APPCORE_OK &&
+	    (rc = stable(&after, path, &before, err)) == APPCORE_OK)
+		rc = add_loaded(repo, path, model, use_best, &after, err);
+	appcore_model_unref(model);
 	return rc;
 }
 

@@ -63,6 +63,7 @@ struct ac_repo_snapshot {
  * and a rename of another file into place all change it. */
 struct ac_file_sig {
 	int exists;
+	int regular; /* a regular file; anything else (a FIFO) is read once, never reloaded */
 	dev_t dev;
 	ino_t ino;
 	off_t size;

@@ -15,6 +15,7 @@ int ac_file_sig_read(struct ac_file_sig *sig, const char *path)
 	if (stat(path, &st) != 0)
 		return -errno;
 	sig->exists = 1;
+	sig->regular = S_ISREG(st.st_mode);
 	sig->dev = st.st_dev;
 	sig->ino = st.st_ino;
 	sig->size = st.st_size;
