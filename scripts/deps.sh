@@ -5,6 +5,9 @@
 
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
 	libcivetweb-dev libjansson-dev libfyaml-dev check)
+# What the test suite checks the build with: a C++ compiler (the public headers compile as
+# C++), promtool and the official Python parser (metrics format), mandoc (manual pages).
+APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc)
 
 # Tools some tests need, by command (they skip with exit 77 without them): wrk for the
 # zero-loss swap tests, npm for the OpenAPI validator (any Node.js will do; Debian's is npm).

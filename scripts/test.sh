@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 build_dir=${BUILD_DIR:-build}
-packages=("${APPCORE_BUILD_PACKAGES[@]}")
+packages=("${APPCORE_BUILD_PACKAGES[@]}" "${APPCORE_TEST_PACKAGES[@]}")
 [[ ${CC:-} == clang* ]] && packages+=(clang libclang-rt-14-dev)
 ensure_packages "${packages[@]}"
 ensure_test_tools
@@ -23,3 +23,11 @@ else
 fi
 meson compile -C "$build_dir"
 meson test -C "$build_dir" --print-errorlogs ${MESON_TEST_ARGS:-}
+
+# No test may leave a process of this build behind (each harness also checks its own).
+build_path=$(cd "$build_dir" && pwd)
+if leftover=$(pgrep -a -f "^$build_path/" 2>/dev/null); then
+	echo "processes left running by the tests:" >&2
+	echo "$leftover" >&2
+	exit 1
+fi

@@ -3,7 +3,12 @@
 The server is started with --port 0; the kernel picks a free port and the
 server reports it in its "listening" log line, which we read from stderr.
 No fixed sleeps: we wait on that line, then poll /health with a deadline.
+
+Every process a test starts is registered here; run tests with serverctl.main() instead of
+unittest.main() and the run fails if any of them is still alive at the end (then it is
+killed), so a test can never leave a server behind on a developer machine or in CI.
 """
+import atexit
 import http.client
 import json
 import os
@@ -11,10 +16,61 @@ import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
+import unittest
 
 PORT_RE = re.compile(r'"port":\s*(\d+)')
+
+_started = []  # every subprocess.Popen started through this module
+
+
+def track(proc):
+    """Register a process a test started (servers, workers, databases) for the leak check."""
+    _started.append(proc)
+    return proc
+
+
+def leftover_processes():
+    """Processes started by this run that are still alive; each is killed."""
+    alive = []
+    for proc in _started:
+        if proc.poll() is None:
+            alive.append(proc.args)
+            proc.kill()
+            proc.wait()
+    return alive
+
+
+@atexit.register
+def _kill_leftovers():
+    leftover_processes()
+
+
+def poll_until(predicate, timeout, what):
+    """Call predicate() until it returns a true value, which is returned; back off from
+    5 ms to 200 ms between calls. Fails with `what` when the deadline passes, so a test can
+    never fall through a wait with its precondition unmet."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.2)
+
+
+def main():
+    """unittest.main(), then fail the run if a test left a process running."""
+    program = unittest.main(verbosity=2, exit=False)
+    alive = leftover_processes()
+    for args in alive:
+        print(f"LEAK: process still running after the tests: {args}", file=sys.stderr)
+    sys.exit(0 if program.result.wasSuccessful() and not alive else 1)
 
 
 class ServerProcess:
@@ -30,8 +86,8 @@ class ServerProcess:
 
     def start(self, wait_ready=True):
         argv = [self.binary, "--host", "127.0.0.1", "--port", "0"] + self.args
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=self.env, text=True)
+        self.proc = track(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.PIPE, env=self.env, text=True))
         threading.Thread(target=self._pump_stderr, daemon=True).start()
         deadline = time.monotonic() + self.start_timeout
         while self.port is None:
@@ -60,16 +116,19 @@ class ServerProcess:
         self._line_queue.put(None)
 
     def wait_for(self, path, deadline, status=200):
-        last_error = None
-        while time.monotonic() < deadline:
-            try:
-                if self.request("GET", path)[0] == status:
-                    return
-            except OSError as exc:
-                last_error = exc
+        last_error = []
+
+        def answered():
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited:\n" + "".join(self.lines))
-        raise RuntimeError(f"{path} never answered {status}: {last_error}")
+            try:
+                return self.request("GET", path)[0] == status
+            except OSError as exc:
+                last_error[:] = [exc]
+                return False
+
+        poll_until(answered, max(0.0, deadline - time.monotonic()),
+                   f"{path} to answer {status} (last error: {last_error})")
 
     def connection(self, timeout=10.0):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -104,7 +163,9 @@ class ServerProcess:
             self.proc.wait()
 
     def __enter__(self):
-        return self.start()
+        # ServerProcess(...).start() returns the started server: entering it must not start
+        # a second process (and leak the first)
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc):
         self.kill()

@@ -5,6 +5,8 @@ import os
 import subprocess
 import unittest
 
+import serverctl
+
 CLI = os.environ["APPCORE_CLI"]
 SOURCE = os.environ["APPCORE_SOURCE_DIR"]
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "config")
@@ -106,4 +108,4 @@ class CliConfig(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

@@ -6,6 +6,8 @@ import sys
 import threading
 import unittest
 
+import serverctl
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serverctl import ServerProcess  # noqa: E402
 
@@ -161,4 +163,4 @@ class HealthUsage(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

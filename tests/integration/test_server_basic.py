@@ -6,6 +6,8 @@ import subprocess
 import sys
 import unittest
 
+import serverctl
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serverctl import ServerProcess  # noqa: E402
 
@@ -101,4 +103,4 @@ class ServerCommandLine(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

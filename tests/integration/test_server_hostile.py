@@ -10,6 +10,8 @@ import threading
 import time
 import unittest
 
+import serverctl
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serverctl import RawConnection, ServerProcess, http_request_bytes  # noqa: E402
 from test_server_http import CONFIG, GOOD_BODY, JSON, SERVER, metric_value, server_env  # noqa: E402
@@ -135,12 +137,10 @@ class HostileClients(unittest.TestCase):
                       b"Content-Length: 500\r\n\r\n{\"inst")
             conn.close()
         # every abandoned request has left the in-flight gauge; only this scrape remains
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            text = self.server.request("GET", "/metrics")[2].decode()
-            if metric_value(text, "appcore_http_requests_in_flight") == 1:
-                break
-        self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)
+        serverctl.poll_until(
+            lambda: metric_value(self.server.request("GET", "/metrics")[2].decode(),
+                                 "appcore_http_requests_in_flight") == 1,
+            10, "abandoned requests to leave the in-flight gauge")
 
     def test_garbage_instead_of_http(self):
         conn = RawConnection(self.server.port)
@@ -243,4 +243,4 @@ class ApiKeys(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

@@ -12,6 +12,8 @@ import threading
 import time
 import unittest
 
+import serverctl
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serverctl import RawConnection, ServerProcess, http_request_bytes  # noqa: E402
 
@@ -292,7 +294,15 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
                 self.assertEqual(server.request("POST", "/predict", GOOD_BODY, JSON)[0], 200)
             self.assertEqual(server.request("POST", "/predict", b"{", JSON)[0], 400)
             self.assertEqual(server.request("GET", "/no/such/path")[0], 404)
-            text = server.request("GET", "/metrics")[2].decode()
+            # a request is counted after its answer is written: a worker may still be counting
+            # the last one when the scrape arrives, so wait until all five are in
+            text = serverctl.poll_until(
+                lambda: (lambda t: t if metric_value(t, "appcore_http_request_duration_seconds_count",
+                                                     {"route": "/predict"}) == 4 and
+                         metric_value(t, "appcore_http_requests_total",
+                                      {"method": "GET", "route": "unmatched", "status": "404"})
+                         else None)(server.request("GET", "/metrics")[2].decode()),
+                10, "the five requests to be counted")
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
                                           {"method": "POST", "route": "/predict", "status": "200"}), 3)
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
@@ -306,7 +316,7 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
             self.assertEqual(metric_value(text, "appcore_predictions_total", {"model": "iris"}), 6)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_count"), 3)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_sum"), 6)
-            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # this scrape
+            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # the scrape
             self.assertNotIn("/no/such/path", text)
 
 
@@ -334,9 +344,12 @@ class ConcurrentClients(unittest.TestCase):
                 thread.start()
             for thread in threads:
                 thread.join()
-            text = server.request("GET", "/metrics")[2].decode()
-            self.assertEqual(metric_value(text, "appcore_http_requests_total",
-                                          {"method": "POST", "route": "/predict", "status": "200"}), 320)
+            # counted after each answer is written: wait for the last ones
+            serverctl.poll_until(
+                lambda: metric_value(server.request("GET", "/metrics")[2].decode(),
+                                     "appcore_http_requests_total",
+                                     {"method": "POST", "route": "/predict", "status": "200"})
+                == 320, 10, "320 predictions counted")
         self.assertEqual(failures, [])
 
 
@@ -394,17 +407,17 @@ class Lifecycle(unittest.TestCase):
 
     def test_ready_503_while_draining_and_in_flight_request_finishes(self):
         server = start()
+        self.addCleanup(server.kill)
         server.wait_for("/ready", time.monotonic() + 20)
         # an in-flight request: headers and half the body sent
         slow = RawConnection(server.port)
         slow.send(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(GOOD_BODY) + GOOD_BODY[:20])
-        # wait until the server counts it in flight
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            text = server.request("GET", "/metrics")[2].decode()
-            if metric_value(text, "appcore_http_requests_in_flight") == 2:
-                break
+        # wait until the server counts it in flight (and this scrape)
+        serverctl.poll_until(
+            lambda: metric_value(server.request("GET", "/metrics")[2].decode(),
+                                 "appcore_http_requests_in_flight") == 2,
+            10, "the half-sent request to be in flight")
         server.send_signal(signal.SIGTERM)
         server.wait_for("/ready", time.monotonic() + 10, status=503)
         status, headers, body = server.request("GET", "/ready")
@@ -422,6 +435,7 @@ class Lifecycle(unittest.TestCase):
 
     def test_sigterm_under_load_loses_no_accepted_request(self):
         server = start()
+        self.addCleanup(server.kill)
         server.wait_for("/ready", time.monotonic() + 20)
         expected = cli_predict(GOOD_BODY)[1].rstrip(b"\n")
         results = []
@@ -454,12 +468,12 @@ class Lifecycle(unittest.TestCase):
             thread.start()
         started.wait()
         # let some traffic through before the signal, measured in requests, not time
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            text = server.request("GET", "/metrics")[2].decode()
-            if (metric_value(text, "appcore_http_requests_total",
-                             {"method": "POST", "route": "/predict", "status": "200"}) or 0) >= 200:
-                break
+        serverctl.poll_until(
+            lambda: (metric_value(server.request("GET", "/metrics")[2].decode(),
+                                  "appcore_http_requests_total",
+                                  {"method": "POST", "route": "/predict", "status": "200"})
+                     or 0) >= 200,
+            20, "200 answered predictions before SIGTERM")
         server.send_signal(signal.SIGTERM)
         for thread in threads:
             thread.join(timeout=30)
@@ -468,5 +482,46 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual([r for r in results if r != (200, True)], [])
 
 
+class PredictionProtocol(unittest.TestCase):
+    """What the library's protocol adds, through the real server: iteration ranges equal to
+    XGBoost's, NaN as a missing value, and the same answers as the CLI."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start("--model", os.path.join(SOURCE, "tests", "fixtures", "models",
+                                                   "binary_logistic.json"))
+        cls.server.wait_for("/ready", time.monotonic() + 20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+
+    def test_iteration_range_equals_xgboost(self):
+        with open(os.path.join(SOURCE, "tests", "fixtures", "iteration_range",
+                               "ranges.json")) as f:
+            cases = [c for c in json.load(f) if c["model"] == "binary_logistic"]
+        for c in cases:
+            body = json.dumps({"instances": c["rows"], "iteration_range": [c["begin"], c["end"]],
+                               "output": "margin"}).encode()
+            status, _, doc = self.server.json("POST", "/predict", body, JSON)
+            self.assertEqual(status, 200)
+            for got, want in zip(doc["predictions"], c["margin"]):
+                self.assertLessEqual(abs(got - want), 1e-5 * abs(want))
+        status, _, doc = self.server.json(
+            "POST", "/predict", b'{"instances": [[1]], "iteration_range": [0, 11]}', JSON)
+        self.assertEqual(status, 422)
+
+    def test_nan_is_missing_and_model_reports_iterations(self):
+        row = [None] * 30
+        with_null = self.server.request("POST", "/predict",
+                                        json.dumps({"instances": [row]}).encode(), JSON)
+        with_nan = self.server.request("POST", "/predict",
+                                       b'{"instances": [[' + b",".join([b"NaN"] * 30) + b"]]}",
+                                       JSON)
+        self.assertEqual((with_nan[0], with_nan[2]), (200, with_null[2]))
+        _, _, info = self.server.json("GET", "/model")
+        self.assertEqual((info["num_iterations"], info["best_iteration"]), (10, 9))
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()
