@@ -78,16 +78,22 @@ int appcore_oip_model_metadata(char **out, size_t *out_len, appcore_repository *
 	}
 	versions = json_array();
 	for (size_t i = 0; versions != NULL && i < count; i++)
-		if (lines[i].state == APPCORE_REPOSITORY_READY && lines[i].version != NULL)
-			json_array_append_new(versions, text_value(lines[i].version));
+		if (lines[i].state == APPCORE_REPOSITORY_READY && lines[i].version != NULL &&
+		    json_array_append_new(versions, text_value(lines[i].version)) != 0) {
+			json_decref(versions);
+			versions = NULL;
+		}
 	appcore_free(lines);
 	outputs = json_array();
 	for (int kind = APPCORE_OUTPUT_VALUE; outputs != NULL && kind <= APPCORE_OUTPUT_MARGIN;
 	     kind++) {
 		size_t width = appcore_model_output_size(model, (appcore_output_kind)kind);
-		json_array_append_new(outputs, tensor(kind == APPCORE_OUTPUT_VALUE ? "predict"
-										   : "margin",
-						      width, ac_rows_as_array(model, width)));
+		if (json_array_append_new(outputs,
+					  tensor(kind == APPCORE_OUTPUT_VALUE ? "predict" : "margin",
+						 width, ac_rows_as_array(model, width))) != 0) {
+			json_decref(outputs);
+			outputs = NULL;
+		}
 	}
 	if (versions != NULL && outputs != NULL)
 		doc = json_pack("{s:o,s:o,s:s,s:[o],s:o}", "name", text_value(model->name),

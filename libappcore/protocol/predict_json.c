@@ -558,6 +558,7 @@ static bool contains(const char *text, size_t len, const char *needle)
 int appcore_predict_json_target(char **name, char **version, const char *body, size_t body_len,
 				appcore_error *err)
 {
+	appcore_error parse_err;
 	json_t *doc, *value;
 	int rc = APPCORE_OK;
 
@@ -570,7 +571,9 @@ int appcore_predict_json_target(char **name, char **version, const char *body, s
 	if (body == NULL || (!contains(body, body_len, "\"model\"") &&
 			     !contains(body, body_len, "\"version\"")))
 		return APPCORE_OK;
-	doc = ac_json_load_request(body, body_len, NULL);
+	doc = ac_json_load_request(body, body_len, &parse_err);
+	if (doc == NULL && parse_err.code == APPCORE_ENOMEM)
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	/* not JSON: the prediction that follows reports it, with its position */
 	if (doc == NULL || !json_is_object(doc)) {
 		json_decref(doc);

@@ -334,7 +334,10 @@ int appcore_tfserving_model_status(char **out, size_t *out_len, appcore_reposito
 			item = version_status(line->version, "END", line->code, line->reason);
 		else
 			continue; /* served, though a newer file for it failed */
-		json_array_append_new(list, item);
+		if (json_array_append_new(list, item) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
 	}
 	if (list != NULL && json_array_size(list) == 0) {
 		const char *why = count > 0 ? lines[0].reason : "";

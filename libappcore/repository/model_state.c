@@ -148,17 +148,19 @@ static size_t served_count(const struct ac_model_state *m)
 	return m->entry != NULL ? m->entry->num_versions : 0;
 }
 
-/* The model file of a version directory: model.json, else model.ubj. */
-static char *model_file(appcore_repository *repo, const char *model, const char *dir)
+/* The model file of a version directory: model.json, else model.ubj; *out NULL when there is
+ * neither. APPCORE_ENOMEM when a path cannot be built. */
+static int model_file(char **out, appcore_repository *repo, const char *model, const char *dir)
 {
 	char *json = ac_path_join(dir, "model.json"), *ubj = ac_path_join(dir, "model.ubj");
 	struct stat st;
 	bool has_json, has_ubj;
 
+	*out = NULL;
 	if (json == NULL || ubj == NULL) {
 		free(json);
 		free(ubj);
-		return NULL;
+		return APPCORE_ENOMEM;
 	}
 	/* lstat: a dangling link is a model file that cannot be read, reported as a failure */
 	has_json = lstat(json, &st) == 0;
@@ -167,14 +169,17 @@ static char *model_file(appcore_repository *repo, const char *model, const char 
 		ignored(repo, model, ubj, "ignored: model.json is used");
 	if (has_json) {
 		free(ubj);
-		return json;
+		*out = json;
+		return APPCORE_OK;
 	}
 	free(json);
-	if (has_ubj)
-		return ubj;
+	if (has_ubj) {
+		*out = ubj;
+		return APPCORE_OK;
+	}
 	free(ubj);
 	ignored(repo, model, dir, "no model.json or model.ubj in this version directory (yet)");
-	return NULL;
+	return APPCORE_OK;
 }
 
 /* The version directories of a model directory. */
@@ -211,7 +216,7 @@ static int list_versions(struct candidates *out, appcore_repository *repo,
 			ignored(repo, m->name, path,
 				"not a version: version directories are named by positive integers "
 				"without leading zeros");
-		else if ((file = model_file(repo, m->name, path)) != NULL)
+		else if ((rc = model_file(&file, repo, m->name, path)) == APPCORE_OK && file != NULL)
 			rc = candidates_add(out, number, e->d_name, file);
 		free(path);
 	}
@@ -298,6 +303,8 @@ static void model_failed(appcore_repository *repo, struct ac_model_state *m, con
 	if (options != NULL && options->first_error != NULL &&
 	    options->first_error->code == APPCORE_OK)
 		*options->first_error = *error;
+	if (error->code == APPCORE_ENOMEM)
+		repo->out_of_memory = true;
 	ac_repo_emit(repo, APPCORE_REPOSITORY_EVENT_LOAD_FAILED, m->name, version, path, seconds,
 		     error, served_count(m));
 }
@@ -420,7 +427,8 @@ static void load_version(appcore_repository *repo, struct ac_model_state *m,
 		v->fail_code = rc;
 		v->fail_reason = strdup(error.message);
 		v->fail_sig = v->disk_sig;
-		v->fail_retry = changed;
+		/* a file that changed while read, or memory that ran out, deserves another try */
+		v->fail_retry = changed || rc == APPCORE_ENOMEM;
 		v->fail_config_gen = m->config_gen;
 		repo->dirty = true;
 		model_failed(repo, m, v->label, v->path, ac_repo_now() - started, &error, options);
@@ -662,10 +670,8 @@ static int install(appcore_repository *repo, struct ac_model_state *m, const boo
 		m->versions[i].served = serve[i];
 	m->entry = next;
 	repo->dirty = true;
-	if (visible) {
-		rc = ac_repo_publish(repo, err);
+	if (visible && (rc = ac_repo_publish(repo, err)) == APPCORE_OK)
 		announce(repo, m, before, next);
-	}
 	ac_repo_entry_unref(before);
 	return rc;
 }

@@ -348,6 +348,7 @@ int ac_repo_reload_locked(appcore_repository *repo, appcore_error *err)
 	struct names found = { 0 };
 	int rc = APPCORE_OK;
 
+	repo->out_of_memory = false;
 	ac_report_begin_scan(&repo->reported);
 	if (repo->path != NULL) {
 		rc = list_models(&found, repo, err);
@@ -375,6 +376,9 @@ int ac_repo_reload_locked(appcore_repository *repo, appcore_error *err)
 	ac_report_end_scan(&repo->reported);
 	if (rc == APPCORE_OK && repo->dirty)
 		rc = ac_repo_publish(repo, err);
+	/* one model's broken file is not the reload's failure; memory running out is */
+	if (rc == APPCORE_OK && repo->out_of_memory)
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory while loading models");
 	return rc;
 }
 
@@ -403,17 +407,19 @@ int appcore_repository_reload_async(appcore_repository *repo, appcore_error *err
 	return APPCORE_OK;
 }
 
-/* A model's directory in the repository, if it has one. */
-static bool has_directory(const appcore_repository *repo, const char *name)
+/* Whether the repository has a directory for the model: 1, 0, or APPCORE_ENOMEM. */
+static int has_directory(const appcore_repository *repo, const char *name)
 {
 	struct stat st;
 	char *path;
-	bool yes;
+	int yes;
 
 	if (repo->path == NULL || !ac_repo_valid_name(name))
-		return false;
+		return 0;
 	path = ac_path_join(repo->path, name);
-	yes = path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (path == NULL)
+		return APPCORE_ENOMEM;
+	yes = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 	free(path);
 	return yes;
 }
@@ -429,10 +435,15 @@ int appcore_repository_load(appcore_repository *repo, const char *name, appcore_
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_repository_load: NULL argument");
 	pthread_mutex_lock(&repo->lock);
 	m = find_model(repo, name);
-	if ((m == NULL || m->file_path == NULL) && !has_directory(repo, name)) {
-		rc = ac_error_set(err, APPCORE_ENOTFOUND, "no model named '%s' in the repository",
-				  name);
-		goto out;
+	if (m == NULL || m->file_path == NULL) {
+		int found = has_directory(repo, name);
+		if (found != 1) {
+			rc = found == APPCORE_ENOMEM
+				 ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
+				 : ac_error_set(err, APPCORE_ENOTFOUND,
+						"no model named '%s' in the repository", name);
+			goto out;
+		}
 	}
 	if (m == NULL) {
 		m = ac_model_state_new(name);
@@ -469,13 +480,17 @@ out:
 int appcore_repository_unload(appcore_repository *repo, const char *name, appcore_error *err)
 {
 	struct ac_model_state *m;
-	int rc;
+	int rc = 0;
 
 	if (repo == NULL || name == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_repository_unload: NULL argument");
 	pthread_mutex_lock(&repo->lock);
 	m = find_model(repo, name);
-	if (m == NULL && has_directory(repo, name)) {
+	if (m == NULL && (rc = has_directory(repo, name)) == APPCORE_ENOMEM) {
+		ac_error_set(err, rc, "out of memory");
+		goto out;
+	}
+	if (m == NULL && rc == 1) {
 		/* known on disk but not scanned yet: remember, so no scan loads it */
 		m = ac_model_state_new(name);
 		if (m == NULL || insert_model(repo, m) != APPCORE_OK) {

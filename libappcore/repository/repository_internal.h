@@ -148,6 +148,7 @@ struct appcore_repository {
 	size_t num_models, cap_models;
 	struct ac_report_set reported;
 	bool dirty; /* state changed since the last publish */
+	bool out_of_memory; /* a load of this pass failed for memory: the pass reports ENOMEM */
 
 	/* the polling / async reload thread */
 	pthread_mutex_t wake_lock;
