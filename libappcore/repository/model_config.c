@@ -11,7 +11,7 @@
 #include <libfyaml.h>
 
 #include "core/error_internal.h"
-#include "core/utf8.h"
+#include "core/yaml_file.h"
 #include "repository/model_config.h"
 
 struct parse {
@@ -20,21 +20,11 @@ struct parse {
 	appcore_error *err;
 };
 
-/* The 1-based position of a scalar node (the value's first character), or of a fallback
- * node when it is a mapping or a list (libfyaml keeps positions on scalar tokens only). */
+/* The position of node, or of fallback when node is a mapping or a list (libfyaml keeps
+ * positions on scalars only). */
 static void where(struct fy_node *node, struct fy_node *fallback, int *line, int *column)
 {
-	struct fy_node *scalar = node != NULL && fy_node_is_scalar(node) ? node : fallback;
-	struct fy_token *token = scalar != NULL && fy_node_is_scalar(scalar)
-				     ? fy_node_get_scalar_token(scalar)
-				     : NULL;
-	const struct fy_mark *mark = token != NULL ? fy_token_start_mark(token) : NULL;
-
-	*line = mark != NULL ? mark->line + 1 : 1;
-	*column = mark != NULL ? mark->column + 1 : 1;
-	/* a quoted scalar's token starts after the quote: point at the quote */
-	if (mark != NULL && *column > 1 && fy_node_get_style(scalar) != FYNS_PLAIN)
-		(*column)--;
+	ac_yaml_position(node != NULL && fy_node_is_scalar(node) ? node : fallback, line, column);
 }
 
 static int problem(struct parse *p, struct fy_node *node, struct fy_node *fallback,
@@ -53,17 +43,6 @@ static int problem(struct parse *p, struct fy_node *node, struct fy_node *fallba
 	where(node, fallback, &line, &column);
 	return ac_error_set_at(p->err, APPCORE_ECONFIG, line, column, "%s:%d:%d: %s: %s", p->path,
 			       line, column, key, text);
-}
-
-static const char *shape(struct fy_node *node)
-{
-	if (node == NULL)
-		return "nothing";
-	if (fy_node_is_mapping(node))
-		return "a mapping";
-	if (fy_node_is_sequence(node))
-		return "a list";
-	return "a scalar";
 }
 
 /* The text of a plain (unquoted) scalar, copied into buf; NULL for anything else. YAML's
@@ -111,7 +90,7 @@ static int integer(unsigned long long *out, struct parse *p, struct fy_node *nod
 	if (text == NULL && node != NULL && fy_node_is_scalar(node))
 		return problem(p, node, key_node, key, "expected an integer, got a quoted string");
 	if (text == NULL)
-		return problem(p, node, key_node, key, "expected an integer, got %s", shape(node));
+		return problem(p, node, key_node, key, "expected an integer, got %s", ac_yaml_kind(node));
 	if (max == ULLONG_MAX)
 		return problem(p, node, key_node, key, "expected an integer >= %llu, got '%s'",
 			       min, text);
@@ -131,7 +110,7 @@ static int boolean(int *out, struct parse *p, struct fy_node *node, struct fy_no
 		*out = 0;
 	else
 		return problem(p, node, key_node, key, "expected true or false, got %s%s%s",
-			       text ? "'" : "", text ? text : shape(node), text ? "'" : "");
+			       text ? "'" : "", text ? text : ac_yaml_kind(node), text ? "'" : "");
 	return APPCORE_OK;
 }
 
@@ -151,7 +130,7 @@ static int specific_versions(struct parse *p, struct fy_node *list, struct fy_no
 
 	if (list == NULL || !fy_node_is_sequence(list))
 		return problem(p, list, key_node, key, "expected a list of versions, got %s",
-			       shape(list));
+			       ac_yaml_kind(list));
 	count = fy_node_sequence_item_count(list);
 	if (count <= 0)
 		return problem(p, list, key_node, key, "the list is empty");
@@ -267,7 +246,7 @@ static int feature_names(struct parse *p, struct fy_node *value, struct fy_node 
 
 	if (value == NULL || !fy_node_is_sequence(value))
 		return problem(p, value, key_node, key, "expected a list of names, got %s",
-			       shape(value));
+			       ac_yaml_kind(value));
 	count = fy_node_sequence_item_count(value);
 	if (count <= 0)
 		return problem(p, value, key_node, key, "the list is empty");
@@ -309,7 +288,7 @@ static int root(struct parse *p, struct fy_node *node)
 	if (!fy_node_is_mapping(node))
 		return ac_error_set_at(p->err, APPCORE_ECONFIG, 1, 1,
 				       "%s:1:1: expected a mapping of settings, got %s", p->path,
-				       shape(node));
+				       ac_yaml_kind(node));
 	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
 		struct fy_node *key_node = fy_node_pair_key(pair);
 		struct fy_node *value = fy_node_pair_value(pair);
@@ -358,107 +337,20 @@ static int root(struct parse *p, struct fy_node *node)
 	return APPCORE_OK;
 }
 
-static int syntax_error(const char *path, struct fy_diag *diag, appcore_error *err)
+static int visit_root(void *ctx, struct fy_node *node)
 {
-	void *iter = NULL;
-	struct fy_diag_error *e = fy_diag_errors_iterate(diag, &iter);
-
-	if (e == NULL)
-		return ac_error_set(err, APPCORE_ECONFIG, "%s: not a valid YAML document", path);
-	return ac_error_set_at(err, APPCORE_ECONFIG, e->line, e->column, "%s:%d:%d: %s", path,
-			       e->line, e->column, e->msg);
-}
-
-int ac_model_config_parse(struct ac_model_config *out, const char *path, const char *text,
-			  size_t len, appcore_error *err)
-{
-	struct parse p = { path, out, err };
-	struct fy_diag_cfg diag_cfg;
-	struct fy_parse_cfg parse_cfg;
-	struct fy_document *doc;
-	struct fy_parser *parser;
-	struct fy_diag *diag;
-	void *iter = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	/* libfyaml 0.7.12 can loop forever on bytes that are not UTF-8: check first */
-	for (size_t i = 0; i < len;) {
-		size_t n = ac_utf8_sequence_length((const unsigned char *)text + i, len - i);
-		if (n == 0)
-			return ac_error_set(err, APPCORE_ECONFIG, "%s: not UTF-8 text (byte %zu)",
-					    path, i);
-		i += n;
-	}
-	fy_diag_cfg_default(&diag_cfg);
-	diag_cfg.fp = NULL;
-	diag = fy_diag_create(&diag_cfg);
-	if (diag == NULL)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	fy_diag_set_collect_errors(diag, true);
-	memset(&parse_cfg, 0, sizeof(parse_cfg));
-	parse_cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
-	parse_cfg.diag = diag;
-	parser = fy_parser_create(&parse_cfg);
-	if (parser == NULL || fy_parser_set_string(parser, text, len) != 0) {
-		fy_parser_destroy(parser);
-		fy_diag_destroy(diag);
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	doc = fy_parse_load_document(parser);
-	if (doc == NULL) {
-		rc = fy_diag_errors_iterate(diag, &iter) == NULL ? APPCORE_OK
-								 : syntax_error(path, diag, err);
-	} else {
-		rc = root(&p, fy_document_root(doc));
-		fy_parse_document_destroy(parser, doc);
-		if (rc == APPCORE_OK) {
-			struct fy_document *extra = fy_parse_load_document(parser);
-			iter = NULL;
-			if (extra != NULL) {
-				fy_parse_document_destroy(parser, extra);
-				rc = ac_error_set(err, APPCORE_ECONFIG,
-						  "%s: only one YAML document is allowed", path);
-			} else if (fy_diag_errors_iterate(diag, &iter) != NULL) {
-				rc = syntax_error(path, diag, err);
-			}
-		}
-	}
-	fy_parser_destroy(parser);
-	fy_diag_destroy(diag);
-	if (rc != APPCORE_OK)
-		ac_model_config_free(out);
-	return rc;
+	return root(ctx, node);
 }
 
 int ac_model_config_load(struct ac_model_config *out, const char *path, appcore_error *err)
 {
-	FILE *file;
-	char *text;
-	size_t len;
+	struct parse p = { path, out, err };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	file = fopen(path, "rb");
-	if (file == NULL)
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
-	text = malloc(AC_MODEL_CONFIG_MAX_BYTES + 1);
-	if (text == NULL) {
-		fclose(file);
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	len = fread(text, 1, AC_MODEL_CONFIG_MAX_BYTES + 1, file);
-	if (ferror(file)) {
-		rc = ac_error_set(err, APPCORE_EIO, "%s: cannot read: %s", path, strerror(errno));
-	} else if (len > AC_MODEL_CONFIG_MAX_BYTES) {
-		rc = ac_error_set(err, APPCORE_ECONFIG, "%s: larger than %zu bytes", path,
-				  AC_MODEL_CONFIG_MAX_BYTES);
-	} else {
-		rc = ac_model_config_parse(out, path, text, len, err);
-	}
-	fclose(file);
-	/* after parsing: libfyaml's tokens point into the text */
-	free(text);
+	rc = ac_yaml_load_file(path, AC_MODEL_CONFIG_MAX_BYTES, visit_root, &p, err);
+	if (rc != APPCORE_OK)
+		ac_model_config_free(out);
 	return rc;
 }
 

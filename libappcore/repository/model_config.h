@@ -32,11 +32,9 @@ struct ac_model_config {
 /* Largest config.yaml read; anything bigger is a mistake. */
 #define AC_MODEL_CONFIG_MAX_BYTES ((size_t)1024 * 1024)
 
-/* Parse the YAML text of `path`. On error (APPCORE_ECONFIG with "path:line:column: key:
- * problem", APPCORE_EIO, APPCORE_ENOMEM) *out is left zeroed. */
+/* Read `path`. On error (APPCORE_ECONFIG with "path:line:column: key: problem",
+ * APPCORE_EIO, APPCORE_ENOMEM) *out is left zeroed. */
 int ac_model_config_load(struct ac_model_config *out, const char *path, appcore_error *err);
-int ac_model_config_parse(struct ac_model_config *out, const char *path, const char *text,
-			  size_t len, appcore_error *err);
 void ac_model_config_free(struct ac_model_config *config);
 
 /* Whether two configurations load models differently (use_best_iteration, iteration range,

@@ -122,25 +122,13 @@ static void ignored(appcore_repository *repo, const char *model, const char *pat
 static void ignored(appcore_repository *repo, const char *model, const char *path,
 		    const char *format, ...)
 {
-	appcore_error error;
 	char reason[512];
-	char *key;
 	va_list ap;
 
 	va_start(ap, format);
 	vsnprintf(reason, sizeof(reason), format, ap);
 	va_end(ap);
-	key = malloc(strlen(path) + strlen(reason) + 2);
-	if (key != NULL) {
-		sprintf(key, "%s\n%s", path, reason);
-		if (!ac_report_once(&repo->reported, key)) {
-			free(key);
-			return;
-		}
-		free(key);
-	}
-	ac_error_set(&error, APPCORE_ENOTFOUND, "%s: %s", path, reason);
-	ac_repo_emit(repo, APPCORE_REPOSITORY_EVENT_IGNORED, model, NULL, path, 0, &error, 0);
+	ac_repo_ignored(repo, model, path, reason);
 }
 
 static size_t served_count(const struct ac_model_state *m)

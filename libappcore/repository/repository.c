@@ -206,11 +206,13 @@ static int insert_model(appcore_repository *repo, struct ac_model_state *m)
 
 /* ---- the whole-directory pass ---- */
 
-static void ignored_top(appcore_repository *repo, const char *path, const char *reason)
+void ac_repo_ignored(appcore_repository *repo, const char *model, const char *path,
+		     const char *reason)
 {
 	char *key = malloc(strlen(path) + strlen(reason) + 2);
 	appcore_error error;
 
+	/* once per path and reason; without memory to remember it, report it again */
 	if (key != NULL) {
 		sprintf(key, "%s\n%s", path, reason);
 		if (!ac_report_once(&repo->reported, key)) {
@@ -220,7 +222,12 @@ static void ignored_top(appcore_repository *repo, const char *path, const char *
 		free(key);
 	}
 	ac_error_set(&error, APPCORE_ENOTFOUND, "%s: %s", path, reason);
-	ac_repo_emit(repo, APPCORE_REPOSITORY_EVENT_IGNORED, NULL, NULL, path, 0, &error, 0);
+	ac_repo_emit(repo, APPCORE_REPOSITORY_EVENT_IGNORED, model, NULL, path, 0, &error, 0);
+}
+
+static void ignored_top(appcore_repository *repo, const char *path, const char *reason)
+{
+	ac_repo_ignored(repo, NULL, path, reason);
 }
 
 static int compare_names(const void *a, const void *b)

@@ -195,6 +195,9 @@ char *ac_path_join(const char *dir, const char *name);
 #define AC_REPO_MAX_NAME 128
 
 /* repository.c */
+/* Report an entry that is not part of the layout, once (until a scan no longer sees it). */
+void ac_repo_ignored(appcore_repository *repo, const char *model, const char *path,
+		     const char *reason);
 void ac_repo_emit(appcore_repository *repo, appcore_repository_event_kind kind,
 		  const char *model, const char *version, const char *path, double seconds,
 		  const appcore_error *error, size_t served);
