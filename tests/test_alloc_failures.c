@@ -531,11 +531,11 @@ static int repository(void)
 static int protocols(void)
 {
 	static const char *const requests[] = {
-		"{\"id\":\"1\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP64\",\"shape\":[2,4],"
-		"\"data\":[[5.1,3.5,1.4,0.2],[6,null,4,1]]}],\"outputs\":[{\"name\":\"margin\"},"
-		"{\"name\":\"predict\"}]}",
-		"{\"signature_name\":\"serving_default\",\"inputs\":{\"sepal_length\":[5.1],"
-		"\"petal_width\":[0.2]}}",
+		("{\"id\":\"1\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP64\",\"shape\":[2,4],"
+		 "\"data\":[[5.1,3.5,1.4,0.2],[6,null,4,1]]}],\"outputs\":[{\"name\":\"margin\"},"
+		 "{\"name\":\"predict\"}]}"),
+		("{\"signature_name\":\"serving_default\",\"inputs\":{\"sepal_length\":[5.1],"
+		 "\"petal_width\":[0.2]}}"),
 		"{\"instances\":[[5.1,3.5,1.4,0.2]]}",
 	};
 	appcore_response response;

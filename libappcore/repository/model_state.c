@@ -239,8 +239,6 @@ static int merge_versions(struct ac_model_state *m, const struct candidates *c)
 	}
 	for (size_t i = 0; i < m->num_versions; i++)
 		m->versions[i].present = false;
-	/* sorted first, so that find_version below stays cheap for the common case */
-	qsort(m->versions, m->num_versions, sizeof(*m->versions), version_order);
 	for (size_t i = 0; i < c->count; i++) {
 		struct ac_version_state *v = find_version(m, c->items[i].label);
 		char *path = strdup(c->items[i].path);
@@ -263,7 +261,8 @@ static int merge_versions(struct ac_model_state *m, const struct candidates *c)
 		v->present = true;
 		ac_file_sig_read(&v->disk_sig, path);
 	}
-	qsort(m->versions, m->num_versions, sizeof(*m->versions), version_order);
+	if (m->num_versions > 1)
+		qsort(m->versions, m->num_versions, sizeof(*m->versions), version_order);
 	return APPCORE_OK;
 }
 

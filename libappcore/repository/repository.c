@@ -312,7 +312,8 @@ static int list_models(struct names *out, appcore_repository *repo, appcore_erro
 		names_free(out);
 		return ac_error_set(err, rc, "out of memory");
 	}
-	qsort(out->items, out->count, sizeof(*out->items), compare_names);
+	if (out->count > 1)
+		qsort(out->items, out->count, sizeof(*out->items), compare_names);
 	return APPCORE_OK;
 }
 
@@ -326,8 +327,9 @@ static int drop_missing(appcore_repository *repo, const struct names *found, app
 	for (size_t i = 0; i < repo->num_models; i++) {
 		struct ac_model_state *m = repo->models[i];
 		bool present = m->file_path != NULL ||
-			       bsearch(&m->name, found->items, found->count, sizeof(char *),
-				       compare_names) != NULL;
+			       (found->count > 0 &&
+				bsearch(&m->name, found->items, found->count, sizeof(char *),
+					compare_names) != NULL);
 		if (present) {
 			repo->models[kept++] = m;
 			continue;
