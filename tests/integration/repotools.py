@@ -3,7 +3,6 @@ import json
 import os
 import re
 import shutil
-import time
 
 SOURCE = os.environ["APPCORE_SOURCE_DIR"]
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "models")
@@ -55,16 +54,6 @@ def retire(repo, model, version):
     trash = os.path.join(repo, ".trash-%s-%s" % (model, version))
     os.rename(os.path.join(repo, model, str(version)), trash)
     shutil.rmtree(trash)
-
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def served_versions(server, model):

@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serverctl  # noqa: E402
 from serverctl import ServerProcess  # noqa: E402
 from repotools import IRIS, JSON, cases, fixture, oip_request, put, tmp_root  # noqa: E402
 
@@ -146,4 +147,4 @@ if __name__ == "__main__":
     if npm_modules() is None:
         print("SKIP: @apidevtools/swagger-parser could not be installed")
         sys.exit(77)
-    unittest.main(verbosity=2)
+    serverctl.main()

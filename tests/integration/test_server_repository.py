@@ -4,7 +4,6 @@ appcore-cli and to XGBoost (the fixtures' cases); every bad tensor; junk in the 
 SIGHUP; the startup gate; metrics by model and version."""
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -14,9 +13,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serverctl import ServerProcess  # noqa: E402
+import serverctl  # noqa: E402
+from serverctl import ServerProcess, poll_until  # noqa: E402
 from repotools import (IRIS, JSON, cases, fixture, metric_value, oip_request, publish, put,  # noqa: E402
-                       served_versions, tmp_root, wait_until)
+                       tmp_root)
 
 SERVER = os.environ["APPCORE_SERVER"]
 CLI = os.environ["APPCORE_CLI"]
@@ -370,16 +370,16 @@ class FileModel(unittest.TestCase):
             server = start_server(["--model", path])
             try:
                 server.send_signal(signal.SIGHUP)
-                wait_until(lambda: '"msg":"reloading models"' in "".join(server.lines),
-                           what="the reload log line")
+                poll_until(lambda: '"msg":"reloading models"' in "".join(server.lines),
+                           timeout=60, what="the reload log line")
                 self.assertIsNone(server.proc.poll())
                 # the file changes: SIGHUP loads it (another model under the same name)
                 tmp_copy = path + ".new"
                 shutil.copyfile(fixture("multi_softmax"), tmp_copy)
                 os.rename(tmp_copy, path)
                 server.send_signal(signal.SIGHUP)
-                wait_until(lambda: server.json("GET", "/model")[2]["objective"] == "multi:softmax",
-                           what="the new model")
+                poll_until(lambda: server.json("GET", "/model")[2]["objective"] == "multi:softmax",
+                           timeout=60, what="the new model")
                 self.assertEqual("".join(server.lines).count('"msg":"model loaded"'), 2)
                 self.assertEqual(server.stop(), 0)
             finally:
@@ -438,4 +438,4 @@ class StartupGate(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    serverctl.main()

@@ -15,9 +15,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serverctl import ServerProcess  # noqa: E402
+import serverctl  # noqa: E402
+from serverctl import ServerProcess, poll_until, track  # noqa: E402
 from repotools import (IRIS, JSON, metric_value, oip_request, publish, retire,  # noqa: E402
-                       served_versions, tmp_root, wait_until)
+                       served_versions, tmp_root)
 
 SERVER = os.environ["APPCORE_SERVER"]
 SOURCE = os.environ["APPCORE_SOURCE_DIR"]
@@ -41,13 +42,13 @@ class Load:
 
     def __init__(self, server, path="/v2/models/m/infer"):
         env = dict(os.environ, SWAP_PATH=path)
-        self.proc = subprocess.Popen(
+        self.proc = track(subprocess.Popen(
             [WRK, "-t%d" % CONNECTIONS, "-c%d" % CONNECTIONS, "-d600s", "--timeout", "10s",
              "-s", SCRIPT, "http://127.0.0.1:%d" % server.port],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
         self.server = server
         # under way once the server has answered a few hundred of its requests
-        wait_until(lambda: self.requests() >= 500, what="wrk's first requests")
+        poll_until(lambda: self.requests() >= 500, timeout=60, what="wrk's first requests")
 
     def requests(self):
         text = self.server.request("GET", "/metrics")[2].decode()
@@ -103,8 +104,8 @@ class ZeroLossSwap(unittest.TestCase):
         for version in range(2, SWAPS + 2):
             publish(self.tmp, "m", version, IRIS)
             trigger()
-            wait_until(lambda: served_versions(self.server, "m") == [str(version)],
-                       what="version %d" % version)
+            poll_until(lambda: served_versions(self.server, "m") == [str(version)],
+                       timeout=60, what="version %d" % version)
             # a request sent after the swap is answered by the new version
             self.assertEqual(self.infer_version(), str(version))
             retire(self.tmp, "m", version - 1)
@@ -149,8 +150,8 @@ class ZeroLossSwap(unittest.TestCase):
             text = f.read()
         publish(self.tmp, "m", 2, text=text[:len(text) // 2])
         self.server.send_signal(signal.SIGHUP)
-        wait_until(lambda: '"msg":"model failed to load"' in "".join(self.server.lines),
-                   what="the failure in the log")
+        poll_until(lambda: '"msg":"model failed to load"' in "".join(self.server.lines),
+                   timeout=60, what="the failure in the log")
         failures = metric_value(self.server.request("GET", "/metrics")[2].decode(),
                                 "appcore_model_load_failures_total", {"model": "m"})
         self.assertEqual(failures, 1)
@@ -160,7 +161,7 @@ class ZeroLossSwap(unittest.TestCase):
         retire(self.tmp, "m", 2)
         publish(self.tmp, "m", 2, IRIS)
         self.server.send_signal(signal.SIGHUP)
-        wait_until(lambda: served_versions(self.server, "m") == ["2"], what="version 2")
+        poll_until(lambda: served_versions(self.server, "m") == ["2"], timeout=60, what="version 2")
         summary = self.load.summary()
         self.assert_no_loss(summary)
         self.assertEqual(summary["last_version"], 2)
@@ -171,12 +172,12 @@ class ZeroLossSwap(unittest.TestCase):
         self.start()
         status, _, _ = self.server.request("POST", "/v2/repository/models/m/unload", b"", JSON)
         self.assertEqual(status, 200)
-        wait_until(lambda: self.server.request("POST", "/v2/models/m/infer",
+        poll_until(lambda: self.server.request("POST", "/v2/models/m/infer",
                                                oip_request(ROW).encode(), JSON)[0] == 503,
-                   what="503 after unload")
+                   timeout=60, what="503 after unload")
         # let wrk meet the unloaded model for a while, as new requests do
         before = self.load.requests()
-        wait_until(lambda: self.load.requests() >= before + 500, what="requests after unload")
+        poll_until(lambda: self.load.requests() >= before + 500, timeout=60, what="requests after unload")
         summary = self.load.summary()
         self.assert_no_loss(summary, unavailable=1)
         self.assertGreater(summary["ok"], 0, summary)
@@ -192,4 +193,4 @@ if __name__ == "__main__":
     if WRK is None:
         print("SKIP: wrk is not installed")
         sys.exit(77)
-    unittest.main(verbosity=2)
+    serverctl.main()
