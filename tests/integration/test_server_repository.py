@@ -211,7 +211,21 @@ class TwoModelsTwoVersions(unittest.TestCase):
         for _ in range(2):
             self.server.json("POST", "/v2/models/multi/versions/2/infer", oip_request(rows), JSON)
         self.server.json("POST", "/v2/models/nope/infer", oip_request(rows), JSON)
-        text = self.server.request("GET", "/metrics")[2].decode()
+
+        # requests are counted after their answer is written: wait for all three
+        def counted():
+            text = self.server.request("GET", "/metrics")[2].decode()
+            values = (metric_value(text, "appcore_model_requests_total",
+                                   {"model": "multi", "version": "2", "protocol": "oip",
+                                    "status": "200"}),
+                      metric_value(text, "appcore_model_request_duration_seconds_count",
+                                   {"model": "multi", "version": "2"}),
+                      metric_value(text, "appcore_model_requests_total",
+                                   {"model": "_unknown", "version": "_unknown",
+                                    "protocol": "oip", "status": "404"}))
+            return text if None not in values and values[0] >= 2 and values[1] >= 2 and \
+                values[2] >= 1 else None
+        text = poll_until(counted, timeout=60, what="the requests in the metrics")
         self.assertGreaterEqual(metric_value(text, "appcore_model_requests_total",
                                              {"model": "multi", "version": "2", "protocol": "oip",
                                               "status": "200"}), 2)
