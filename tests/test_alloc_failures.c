@@ -540,9 +540,17 @@ static int protocols(void)
 	};
 	appcore_response response;
 	char *name = NULL, *version = NULL, *text = NULL;
+	/* the fast path, then the general one ("parameters" sends it there) */
+	static const char general[] = "{\"parameters\":{\"iteration_end\":3},\"inputs\":[{\"name\":"
+				      "\"x\",\"datatype\":\"INT32\",\"shape\":[1,4],\"data\":"
+				      "[5,3,1,0]}],\"id\":\"7\"}";
 	int rc = appcore_oip_infer(&response, iris, requests[0], strlen(requests[0]), NULL,
 				   &scenario_err);
 
+	appcore_response_dispose(&response);
+	if (rc == APPCORE_OK)
+		rc = appcore_oip_infer(&response, iris, general, strlen(general), NULL,
+				       &scenario_err);
 	appcore_response_dispose(&response);
 	for (size_t i = 1; rc == APPCORE_OK && i < 3; i++) {
 		rc = appcore_tfserving_predict(&response, iris, requests[i], strlen(requests[i]), NULL,

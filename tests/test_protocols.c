@@ -110,6 +110,69 @@ START_TEST(oip_infer_answers)
 }
 END_TEST
 
+/* The fast path (oip_fast.c) answers exactly as the general one: "parameters": {} sends the
+ * same request down the general path. */
+START_TEST(oip_fast_path_equals_general_path)
+{
+	static const char *const outputs[] = { "", ",\"outputs\":[{\"name\":\"margin\"}]",
+					       ",\"outputs\":[{\"name\":\"margin\"},{\"name\":"
+					       "\"predict\"}]" };
+	appcore_model *model = iris();
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 200; round++) {
+		char data[4096], body[6144], general[8192], fast_answer[8192];
+		size_t rows = 1 + (size_t)(round % 7), used = 0;
+		int nested = round % 2, with_id = round % 3 == 0;
+
+		for (size_t r = 0; r < rows; r++) {
+			used += (size_t)snprintf(data + used, sizeof(data) - used, "%s%s",
+						 r ? "," : "", nested ? "[" : "");
+			for (int c = 0; c < 4; c++) {
+				seed = seed * 1103515245u + 12345u;
+				switch (seed % 5) {
+				case 0:
+					used += (size_t)snprintf(data + used, sizeof(data) - used,
+								 "%snull", c ? "," : "");
+					break;
+				case 1:
+					used += (size_t)snprintf(data + used, sizeof(data) - used,
+								 "%s%u", c ? "," : "", seed % 9);
+					break;
+				case 2:
+					used += (size_t)snprintf(data + used, sizeof(data) - used,
+								 "%s%ue-1", c ? "," : "", seed % 80);
+					break;
+				default:
+					used += (size_t)snprintf(data + used, sizeof(data) - used,
+								 "%s%.6f", c ? "," : "",
+								 (double)(seed % 100000) / 9973.0);
+				}
+			}
+			if (nested)
+				used += (size_t)snprintf(data + used, sizeof(data) - used, "]");
+		}
+		snprintf(body, sizeof(body),
+			 "{%s\"inputs\":[{\"name\":\"x\",\"datatype\":\"%s\",\"shape\":[%zu,4],"
+			 "\"data\":[%s]}]%s}",
+			 with_id ? "\"id\":\"req-7\"," : "", round % 4 == 1 ? "FP64" : "FP32", rows,
+			 data, outputs[round % 3]);
+		snprintf(fast_answer, sizeof(fast_answer), "%s", oip(model, body, NULL));
+		snprintf(general, sizeof(general), "{\"parameters\":{},%s", body + 1);
+		ck_assert_msg(strncmp(fast_answer, "{\"model_name\"", 13) == 0, "%s -> %s", body,
+			      fast_answer);
+		ck_assert_msg(strcmp(fast_answer, oip(model, general, NULL)) == 0, "%s", body);
+	}
+	/* shapes the fast path leaves to the general one, with the general one's errors */
+	ck_assert_str_eq(oip(model, TENSOR("FP32", "[2,4]", "[" ROW1 "]"), NULL),
+			 "400 inputs[0].data: shape [2, 4] does not match the 4 values of data");
+	ck_assert_str_eq(oip(model, TENSOR("FP32", "[01,4]", "[" ROW1 "]"),
+			     NULL),
+			 "400 invalid JSON at line 1, column 51: invalid token near '0'");
+	appcore_model_unref(model);
+}
+END_TEST
+
 START_TEST(oip_iteration_parameters)
 {
 	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
@@ -559,6 +622,7 @@ Suite *test_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, oip_infer_answers);
+	tcase_add_test(tc, oip_fast_path_equals_general_path);
 	tcase_add_test(tc, oip_iteration_parameters);
 	tcase_add_test(tc, oip_bad_requests);
 	tcase_add_test(tc, oip_row_limit);

@@ -15,6 +15,7 @@
 #include "core/error_internal.h"
 #include "engine/engine.h"
 #include "model/model_internal.h"
+#include "protocol/oip_fast.h"
 #include "protocol/predict_json_internal.h"
 
 enum kind { KIND_BOOL, KIND_INT, KIND_UINT, KIND_FP };
@@ -293,8 +294,27 @@ static int read_request(struct infer *req, const appcore_model *model, json_t *d
 	return read_input(req, model, value, options, err);
 }
 
+/* Where an element is, for messages: "[5]" (flat) or "[1][2]" (nested). Formatted only when
+ * there is something to report. */
+struct position {
+	size_t row, column;
+	bool nested;
+	char text[48];
+};
+
+#define WHERE(pos) position_text(pos)
+
+static const char *position_text(struct position *pos)
+{
+	if (pos->nested)
+		snprintf(pos->text, sizeof(pos->text), "[%zu][%zu]", pos->row, pos->column);
+	else
+		snprintf(pos->text, sizeof(pos->text), "[%zu]", pos->column);
+	return pos->text;
+}
+
 /* One element of data, converted to float32 as the datatype says. */
-static int element(float *out, json_t *v, const struct datatype *t, const char *where,
+static int element(float *out, json_t *v, const struct datatype *t, struct position *where,
 		   appcore_error *err)
 {
 	long long i;
@@ -308,18 +328,18 @@ static int element(float *out, json_t *v, const struct datatype *t, const char *
 		if (!json_is_number(v))
 			return ac_error_set(err, APPCORE_EREQUEST,
 					    "inputs[0].data%s: expected a number or null (%s), got %s",
-					    where, t->name, ac_json_kind(v));
+					    WHERE(where), t->name, ac_json_kind(v));
 		*out = (float)json_number_value(v);
 		if (!isfinite(*out))
 			return ac_error_set(err, APPCORE_EREQUEST,
-					    "inputs[0].data%s: %g is not a finite float32", where,
+					    "inputs[0].data%s: %g is not a finite float32", WHERE(where),
 					    json_number_value(v));
 		return APPCORE_OK;
 	case KIND_BOOL:
 		if (!json_is_boolean(v))
 			return ac_error_set(err, APPCORE_EREQUEST,
 					    "inputs[0].data%s: expected true or false (BOOL), got %s",
-					    where, ac_json_kind(v));
+					    WHERE(where), ac_json_kind(v));
 		*out = json_is_true(v) ? 1.0f : 0.0f;
 		return APPCORE_OK;
 	case KIND_INT:
@@ -329,16 +349,16 @@ static int element(float *out, json_t *v, const struct datatype *t, const char *
 	if (!json_is_integer(v)) {
 		if (json_is_real(v))
 			return ac_error_set(err, APPCORE_EREQUEST,
-					    "inputs[0].data%s: expected an integer (%s), got %g", where,
+					    "inputs[0].data%s: expected an integer (%s), got %g", WHERE(where),
 					    t->name, json_real_value(v));
 		return ac_error_set(err, APPCORE_EREQUEST,
-				    "inputs[0].data%s: expected an integer (%s), got %s", where,
+				    "inputs[0].data%s: expected an integer (%s), got %s", WHERE(where),
 				    t->name, ac_json_kind(v));
 	}
 	i = json_integer_value(v);
 	if (i < t->min || i > t->max)
 		return ac_error_set(err, APPCORE_EREQUEST,
-				    "inputs[0].data%s: %lld is out of range for %s", where, i,
+				    "inputs[0].data%s: %lld is out of range for %s", WHERE(where), i,
 				    t->name);
 	*out = (float)i;
 	return APPCORE_OK;
@@ -374,7 +394,7 @@ static int read_data(float *rows, const struct infer *req, size_t nf, bool neste
 		     appcore_error *err)
 {
 	json_t *data = json_object_get(req->input, "data");
-	char where[64];
+	struct position where = { 0, 0, nested, "" };
 	int rc;
 
 	if (nested) {
@@ -392,9 +412,10 @@ static int read_data(float *rows, const struct infer *req, size_t nf, bool neste
 						    r, nf, ac_json_kind(row));
 			}
 			for (size_t c = 0; c < nf; c++) {
-				snprintf(where, sizeof(where), "[%zu][%zu]", r, c);
+				where.row = r;
+				where.column = c;
 				rc = element(&rows[r * nf + c], json_array_get(row, c), req->type,
-					     where, err);
+					     &where, err);
 				if (rc != APPCORE_OK)
 					return rc;
 			}
@@ -402,129 +423,191 @@ static int read_data(float *rows, const struct infer *req, size_t nf, bool neste
 		return APPCORE_OK;
 	}
 	for (size_t i = 0; i < req->rows * nf; i++) {
-		snprintf(where, sizeof(where), "[%zu]", i);
-		rc = element(&rows[i], json_array_get(data, i), req->type, where, err);
+		where.column = i;
+		rc = element(&rows[i], json_array_get(data, i), req->type, &where, err);
 		if (rc != APPCORE_OK)
 			return rc;
 	}
 	return APPCORE_OK;
 }
 
-static char *json_text(json_t *value)
+/* text as a JSON string: copied between quotes when it needs no escaping (every name the
+ * repository accepts), through Jansson otherwise. NULL without memory. */
+static char *quoted(const char *text)
 {
-	return json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
-}
+	size_t len = strlen(text);
+	json_t *value;
+	char *out;
 
-static char *string_text(const char *text)
-{
-	json_t *value = json_string(text);
-	char *out = value != NULL ? json_text(value) : NULL;
-
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			goto escape;
+	}
+	out = malloc(len + 3);
+	if (out != NULL) {
+		out[0] = '"';
+		memcpy(out + 1, text, len);
+		out[len + 1] = '"';
+		out[len + 2] = '\0';
+	}
+	return out;
+escape:
+	value = json_string(text);
+	out = value != NULL ? json_dumps(value, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
 	json_decref(value);
 	return out;
 }
 
+/* What a response says, from either path. */
+struct answer {
+	size_t rows;
+	const appcore_output_kind *outputs;
+	size_t num_outputs;
+	float *values[2];
+	const char *id; /* JSON text of the id (quotes included), or NULL */
+	size_t id_len;
+};
+
 /* {"model_name":...,"model_version":...,"id":...,"outputs":[{...},...]} */
 static int write_response(appcore_response *out, const appcore_model *model,
-			  const struct infer *req, float *const *values, appcore_error *err)
+			  const struct answer *a, appcore_error *err)
 {
-	char *name = string_text(model->name), *version = string_text(model->version);
-	char *id = req->id != NULL ? json_text(req->id) : NULL;
-	size_t capacity = 128, widths[2];
+	char *name = quoted(model->name), *version = quoted(model->version);
+	size_t capacity = 128 + a->id_len, widths[2];
 	char *body = NULL, *p;
 
-	if (name == NULL || version == NULL || (req->id != NULL && id == NULL))
+	if (name == NULL || version == NULL)
 		goto no_memory;
-	capacity += strlen(name) + strlen(version) + (id ? strlen(id) : 0);
-	for (size_t k = 0; k < req->num_outputs; k++) {
-		widths[k] = appcore_model_output_size(model, req->outputs[k]);
-		capacity += 128 + req->rows * (widths[k] * AC_MAX_NUMBER_CHARS + 3);
+	capacity += strlen(name) + strlen(version);
+	for (size_t k = 0; k < a->num_outputs; k++) {
+		widths[k] = appcore_model_output_size(model, a->outputs[k]);
+		capacity += 128 + a->rows * (widths[k] * AC_MAX_NUMBER_CHARS + 3);
 	}
 	body = malloc(capacity);
 	if (body == NULL)
 		goto no_memory;
 	p = body + sprintf(body, "{\"model_name\":%s,\"model_version\":%s", name, version);
-	if (id != NULL)
-		p += sprintf(p, ",\"id\":%s", id);
+	if (a->id != NULL) {
+		memcpy(p, ",\"id\":", 6);
+		memcpy(p + 6, a->id, a->id_len);
+		p += 6 + a->id_len;
+	}
 	p += sprintf(p, ",\"outputs\":[");
-	for (size_t k = 0; k < req->num_outputs; k++) {
-		p += sprintf(p, "%s{\"name\":\"%s\",\"datatype\":\"FP32\",\"shape\":[%zu", k ? "," : "",
-			     output_names[req->outputs[k]], req->rows);
+	for (size_t k = 0; k < a->num_outputs; k++) {
+		p += sprintf(p, "%s{\"name\":\"%s\",\"datatype\":\"FP32\",\"shape\":[%zu",
+			     k ? "," : "", output_names[a->outputs[k]], a->rows);
 		if (ac_rows_as_array(model, widths[k]))
 			p += sprintf(p, ",%zu", widths[k]);
 		p += sprintf(p, "],\"data\":[");
 		/* flat, row-major */
-		p = ac_write_rows(p, values[k], req->rows, widths[k], false, false);
+		p = ac_write_rows(p, a->values[k], a->rows, widths[k], false, false);
 		p += sprintf(p, "]}");
 	}
 	p += sprintf(p, "]}");
 	out->body = body;
 	out->body_len = (size_t)(p - body);
-	out->rows = req->rows;
+	out->rows = a->rows;
 	free(name);
 	free(version);
-	free(id);
 	return APPCORE_OK;
 
 no_memory:
 	free(name);
 	free(version);
-	free(id);
 	free(body);
 	return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 }
 
-int appcore_oip_infer(appcore_response *out, const appcore_model *model, const char *body,
-		      size_t body_len, const appcore_predict_options *options, appcore_error *err)
+/* Predict every output the answer asks for, then write it. */
+static int answer(appcore_response *out, const appcore_model *model, const float *rows,
+		  struct answer *a, size_t iteration_begin, size_t iteration_end,
+		  appcore_error *err)
 {
-	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
-	struct infer req;
-	float *rows = NULL, *values[2] = { NULL, NULL };
 	size_t tree_begin, tree_end;
+	int rc = ac_model_tree_range(&tree_begin, &tree_end, model, iteration_begin,
+				     iteration_end, err);
+
+	for (size_t k = 0; rc == APPCORE_OK && k < a->num_outputs; k++) {
+		size_t width = appcore_model_output_size(model, a->outputs[k]);
+		a->values[k] = malloc(a->rows * width * sizeof(float));
+		rc = a->values[k] == NULL
+			 ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
+			 : ac_engine_predict(model, rows, a->rows, a->outputs[k], tree_begin,
+					     tree_end, a->values[k], err);
+	}
+	if (rc == APPCORE_OK)
+		rc = write_response(out, model, a, err);
+	free(a->values[0]);
+	free(a->values[1]);
+	return rc;
+}
+
+static int answer_general(appcore_response *out, const appcore_model *model, const char *body,
+			  size_t body_len, const appcore_predict_options *options,
+			  appcore_error *err)
+{
+	struct answer a = { 0 };
+	struct infer req;
+	float *rows = NULL;
+	char *id = NULL;
 	bool nested = false;
 	json_t *doc;
 	int rc;
 
-	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_oip_infer: NULL argument");
-	memset(out, 0, sizeof(*out));
-	if (options == NULL)
-		options = &defaults;
-	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK)
-		return rc;
-	doc = ac_json_load_request(body != NULL ? body : "", body_len, err);
+	doc = ac_json_load_request(body, body_len, err);
 	if (doc == NULL)
 		return err != NULL ? err->code : APPCORE_EPARSE;
 	memset(&req, 0, sizeof(req));
 	if ((rc = read_request(&req, model, doc, options, err)) != APPCORE_OK ||
-	    (rc = check_data(&req, model->num_features, &nested, err)) != APPCORE_OK ||
-	    (rc = ac_model_tree_range(&tree_begin, &tree_end, model, req.iteration_begin,
-				      req.iteration_end, err)) != APPCORE_OK)
+	    (rc = check_data(&req, model->num_features, &nested, err)) != APPCORE_OK)
 		goto out;
 	rows = malloc(req.rows * model->num_features * sizeof(float));
-	if (rows == NULL) {
+	if (req.id != NULL)
+		id = json_dumps(req.id, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+	if (rows == NULL || (req.id != NULL && id == NULL)) {
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = read_data(rows, &req, model->num_features, nested, err)) != APPCORE_OK)
 		goto out;
-	for (size_t k = 0; k < req.num_outputs; k++) {
-		size_t width = appcore_model_output_size(model, req.outputs[k]);
-		values[k] = malloc(req.rows * width * sizeof(float));
-		if (values[k] == NULL) {
-			rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = ac_engine_predict(model, rows, req.rows, req.outputs[k], tree_begin, tree_end,
-				       values[k], err);
-		if (rc != APPCORE_OK)
-			goto out;
-	}
-	rc = write_response(out, model, &req, values, err);
+	a.rows = req.rows;
+	a.outputs = req.outputs;
+	a.num_outputs = req.num_outputs;
+	a.id = id;
+	a.id_len = id != NULL ? strlen(id) : 0;
+	rc = answer(out, model, rows, &a, req.iteration_begin, req.iteration_end, err);
 out:
-	free(values[0]);
-	free(values[1]);
+	free(id);
 	free(rows);
 	json_decref(doc);
 	return rc;
+}
+
+int appcore_oip_infer(appcore_response *out, const appcore_model *model, const char *body,
+		      size_t body_len, const appcore_predict_options *options, appcore_error *err)
+{
+	struct ac_oip_fast fast;
+	int rc;
+
+	if ((rc = ac_protocol_start(out, model, &body, body_len, &options, "appcore_oip_infer",
+				    err)) != APPCORE_OK)
+		return rc;
+	/* the common request skips Jansson; anything else, errors included, takes the general
+	 * path */
+	if (ac_oip_fast_parse(&fast, body, body_len, model->num_features,
+			      options->max_batch_rows)) {
+		struct answer a = { 0 };
+		a.rows = fast.n;
+		a.outputs = fast.outputs;
+		a.num_outputs = fast.num_outputs;
+		/* the id as it was sent, quotes included: plain ASCII, nothing to escape */
+		a.id = fast.id != NULL ? fast.id - 1 : NULL;
+		a.id_len = fast.id != NULL ? fast.id_len + 2 : 0;
+		rc = answer(out, model, fast.rows, &a, options->iteration_begin,
+			    options->iteration_end, err);
+		free(fast.rows);
+		return rc;
+	}
+	return answer_general(out, model, body, body_len, options, err);
 }

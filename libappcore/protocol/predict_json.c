@@ -511,25 +511,34 @@ static size_t max_width(const appcore_model *model)
 	return value > margin ? value : margin;
 }
 
+int ac_protocol_start(appcore_response *out, const appcore_model *model, const char **body,
+		      size_t body_len, const appcore_predict_options **options,
+		      const char *function, appcore_error *err)
+{
+	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
+
+	if (out == NULL || model == NULL || (*body == NULL && body_len > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "%s: NULL argument", function);
+	memset(out, 0, sizeof(*out));
+	if (*options == NULL)
+		*options = &defaults;
+	if (*body == NULL)
+		*body = "";
+	return ac_predict_options_check(*options, err);
+}
+
 int appcore_predict_json(appcore_response *out, const appcore_model *model, const char *body,
 			 size_t body_len, const appcore_predict_options *options,
 			 appcore_error *err)
 {
-	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
 	appcore_output_kind kind;
 	float *rows = NULL;
 	size_t n;
 	int rc;
 
-	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict_json: NULL argument");
-	memset(out, 0, sizeof(*out));
-	if (options == NULL)
-		options = &defaults;
-	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK)
+	if ((rc = ac_protocol_start(out, model, &body, body_len, &options, "appcore_predict_json",
+				    err)) != APPCORE_OK)
 		return rc;
-	if (body == NULL)
-		body = "";
 	if (ac_predict_fast_parse(body, body_len, model->num_features, max_width(model),
 				  options->max_batch_rows, options->output, &rows, &n, &kind)) {
 		rc = answer_fast(out, model, rows, n, kind, options, err);

@@ -41,6 +41,13 @@ int ac_json_row(float *row, const appcore_model *m, json_t *v, const char *label
 char *ac_write_rows(char *p, const float *values, size_t rows, size_t width, bool as_array,
 		    bool comma_first);
 
+/* The start every protocol call shares: the arguments checked (APPCORE_EINVAL naming
+ * function), *out zeroed, *options set to the defaults when NULL and checked, *body never
+ * NULL. */
+int ac_protocol_start(appcore_response *out, const appcore_model *model, const char **body,
+		      size_t body_len, const appcore_predict_options **options,
+		      const char *function, appcore_error *err);
+
 /* Whether a prediction of width numbers per row is written as an array per row
  * (several numbers, or class probabilities). */
 bool ac_rows_as_array(const appcore_model *m, size_t width);

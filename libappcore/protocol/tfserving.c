@@ -213,7 +213,6 @@ int appcore_tfserving_predict(appcore_response *out, const appcore_model *model,
 			      const char *body, size_t body_len,
 			      const appcore_predict_options *options, appcore_error *err)
 {
-	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
 	appcore_output_kind kind;
 	struct tf_request req;
 	size_t tree_begin, tree_end, n;
@@ -221,17 +220,11 @@ int appcore_tfserving_predict(appcore_response *out, const appcore_model *model,
 	json_t *doc;
 	int rc;
 
-	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_tfserving_predict: NULL argument");
-	memset(out, 0, sizeof(*out));
-	if (options == NULL)
-		options = &defaults;
-	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK ||
+	if ((rc = ac_protocol_start(out, model, &body, body_len, &options,
+				    "appcore_tfserving_predict", err)) != APPCORE_OK ||
 	    (rc = ac_model_tree_range(&tree_begin, &tree_end, model, options->iteration_begin,
 				      options->iteration_end, err)) != APPCORE_OK)
 		return rc;
-	if (body == NULL)
-		body = "";
 	/* {"instances": [[numbers]]}, the common request, skips Jansson as /predict does */
 	if (ac_predict_fast_parse(body, body_len, model->num_features, max_width(model),
 				  options->max_batch_rows, options->output, &rows, &n, &kind) &&
