@@ -9,12 +9,12 @@
 #      the old one retired every SWAP_INTERVAL seconds, against the same load without swaps,
 #      in alternating runs (goal: no visible change); every answer must be 2xx.
 # Prints Markdown tables and writes bench/out/repository.jsonl.
-#   bench/repository.sh                      # DURATION=10 ROUNDS=3 CONNECTIONS=16
-#   DURATION=5 ROUNDS=2 bench/repository.sh
+#   bench/repository.sh                      # DURATION=6 ROUNDS=5 CONNECTIONS=16
+#   DURATION=3 ROUNDS=2 bench/repository.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=${DURATION:-10}
-rounds=${ROUNDS:-3}
+duration=${DURATION:-6}
+rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-16}
 threads=${WRK_THREADS:-2}
 interval=${SWAP_INTERVAL:-0.5}
@@ -72,16 +72,20 @@ for round in $(seq "$rounds"); do
 	run_wrk tfserving /v1/models/bench:predict "$out/repo-tfserving.json"
 done
 
-# swaps: stage a version, rename it into place, SIGHUP, retire the previous one
+# swaps: stage a version, rename it into place, SIGHUP, retire the previous one; versions
+# keep counting up across rounds (the file remembers the last one)
+echo 1 >"$out/swap-version"
 swap_loop() {
-	local version=2
+	local version
+	version=$(($(cat "$out/swap-version") + 1))
 	while [[ ! -e $out/stop-swaps ]]; do
 		mkdir -p "$repo/.staging/$version"
 		cp "$model" "$repo/.staging/$version/model.json"
 		mv "$repo/.staging/$version" "$repo/bench/$version"
 		kill -HUP "$pid"
-		python3 -c "import time; time.sleep($interval)"
+		sleep "$interval"
 		rm -rf "$repo/bench/$((version - 1))"
+		echo "$version" >"$out/swap-version"
 		version=$((version + 1))
 	done
 }

@@ -109,6 +109,10 @@ class ZeroLossSwap(unittest.TestCase):
             # a request sent after the swap is answered by the new version
             self.assertEqual(self.infer_version(), str(version))
             retire(self.tmp, "m", version - 1)
+            # and wrk keeps the new version busy for a while before the next swap
+            before = self.load.requests()
+            poll_until(lambda: self.load.requests() >= before + 300, timeout=60,
+                       what="requests to version %d" % version)
         summary = self.load.summary()
         self.assert_no_loss(summary)
         self.assertEqual(summary["last_version"], SWAPS + 1)
