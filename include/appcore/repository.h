@@ -67,7 +67,7 @@ typedef enum appcore_repository_event_kind {
  * Strings are valid only during the callback.
  */
 typedef struct appcore_repository_event {
-	appcore_repository_event_kind kind;
+	appcore_repository_event_kind kind; /**< what happened */
 	const char *model;   /**< model name; NULL when the entry is not a model */
 	const char *version; /**< version label; NULL when the event is about a whole model */
 	const char *path;    /**< file or directory concerned; NULL if none */
@@ -280,11 +280,11 @@ typedef enum appcore_repository_state {
  * space). Strings live in the same allocation as the array.
  */
 typedef struct appcore_repository_entry {
-	const char *name;
+	const char *name; /**< model name */
 	/** Version label; NULL for a line about the whole model (UNLOADED, EMPTY, or FAILED
 	 * for its config.yaml). */
 	const char *version;
-	appcore_repository_state state;
+	appcore_repository_state state; /**< served, failed, unloaded or empty */
 	/** Error code of a FAILED line, else APPCORE_OK. */
 	int code;
 	/** Why the line is not READY; "" for READY. */
