@@ -115,8 +115,8 @@ END_TEST
 START_TEST(oip_fast_path_equals_general_path)
 {
 	static const char *const outputs[] = { "", ",\"outputs\":[{\"name\":\"margin\"}]",
-					       ",\"outputs\":[{\"name\":\"margin\"},{\"name\":"
-					       "\"predict\"}]" };
+					       (",\"outputs\":[{\"name\":\"margin\"},{\"name\":"
+						"\"predict\"}]") };
 	appcore_model *model = iris();
 	unsigned seed = 12345;
 

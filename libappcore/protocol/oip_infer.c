@@ -265,6 +265,7 @@ static int read_request(struct infer *req, const appcore_model *model, json_t *d
 				    ac_json_kind(doc));
 	req->iteration_begin = options->iteration_begin;
 	req->iteration_end = options->iteration_end;
+	req->type = &datatypes[9]; /* FP32, until "datatype" says */
 	json_object_foreach(doc, key, value)
 	{
 		if (strcmp(key, "id") == 0) {
@@ -530,7 +531,7 @@ static int answer(appcore_response *out, const appcore_model *model, const float
 
 	for (size_t k = 0; rc == APPCORE_OK && k < a->num_outputs; k++) {
 		size_t width = appcore_model_output_size(model, a->outputs[k]);
-		a->values[k] = malloc(a->rows * width * sizeof(float));
+		a->values[k] = malloc((a->rows * width + 1) * sizeof(float));
 		rc = a->values[k] == NULL
 			 ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
 			 : ac_engine_predict(model, rows, a->rows, a->outputs[k], tree_begin,
@@ -562,7 +563,8 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	if ((rc = read_request(&req, model, doc, options, err)) != APPCORE_OK ||
 	    (rc = check_data(&req, model->num_features, &nested, err)) != APPCORE_OK)
 		goto out;
-	rows = malloc(req.rows * model->num_features * sizeof(float));
+	/* rows >= 1 and num_features >= 1 (check_data) */
+	rows = malloc((req.rows * model->num_features + 1) * sizeof(float));
 	if (req.id != NULL)
 		id = json_dumps(req.id, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 	if (rows == NULL || (req.id != NULL && id == NULL)) {

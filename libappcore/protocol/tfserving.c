@@ -96,6 +96,7 @@ static int read_request(struct tf_request *req, const appcore_model *m, json_t *
 	int rc;
 
 	memset(req, 0, sizeof(*req));
+	req->format = "instances";
 	if (!json_is_object(doc))
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    "expected a JSON object with \"instances\" or \"inputs\", got %s",
@@ -244,7 +245,8 @@ int appcore_tfserving_predict(appcore_response *out, const appcore_model *model,
 	if ((rc = read_request(&req, model, doc, options, err)) != APPCORE_OK)
 		goto out;
 	n = req.n;
-	rows = malloc(n * (model->num_features + max_width(model)) * sizeof(float));
+	/* n >= 1 (read_request) */
+	rows = malloc((n * (model->num_features + max_width(model)) + 1) * sizeof(float));
 	if (rows == NULL) {
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		goto out;

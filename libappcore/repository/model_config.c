@@ -41,8 +41,9 @@ static int problem(struct parse *p, struct fy_node *node, struct fy_node *fallba
 	vsnprintf(text, sizeof(text), format, ap);
 	va_end(ap);
 	where(node, fallback, &line, &column);
-	return ac_error_set_at(p->err, APPCORE_ECONFIG, line, column, "%s:%d:%d: %s: %s", p->path,
-			       line, column, key, text);
+	ac_error_set_at(p->err, APPCORE_ECONFIG, line, column, "%s:%d:%d: %s: %s", p->path, line,
+			column, key, text);
+	return APPCORE_ECONFIG;
 }
 
 /* The text of a plain (unquoted) scalar, copied into buf; NULL for anything else. YAML's
@@ -81,6 +82,7 @@ static int integer(unsigned long long *out, struct parse *p, struct fy_node *nod
 	const char *text = plain_text(node, buf, sizeof(buf));
 	char *end = NULL;
 
+	*out = 0;
 	if (text != NULL && text[0] >= '0' && text[0] <= '9') {
 		errno = 0;
 		*out = strtoull(text, &end, 10);
@@ -251,8 +253,10 @@ static int feature_names(struct parse *p, struct fy_node *value, struct fy_node 
 	if (count <= 0)
 		return problem(p, value, key_node, key, "the list is empty");
 	c->feature_names = calloc((size_t)count, sizeof(char *));
-	if (c->feature_names == NULL)
-		return ac_error_set(p->err, APPCORE_ENOMEM, "out of memory");
+	if (c->feature_names == NULL) {
+		ac_error_set(p->err, APPCORE_ENOMEM, "out of memory");
+		return APPCORE_ENOMEM;
+	}
 	while ((item = fy_node_sequence_iterate(value, &iter)) != NULL) {
 		const char *text;
 		size_t len;
@@ -261,14 +265,16 @@ static int feature_names(struct parse *p, struct fy_node *value, struct fy_node 
 		    len == 0)
 			return problem(p, item, key_node, key, "[%zu]: expected a non-empty name",
 				       c->num_feature_names);
-		for (size_t i = 0; i < c->num_feature_names; i++)
+		for (size_t i = 0; i < c->num_feature_names && c->feature_names[i] != NULL; i++)
 			if (strlen(c->feature_names[i]) == len &&
 			    memcmp(c->feature_names[i], text, len) == 0)
 				return problem(p, item, key_node, key, "'%.*s' is listed twice",
 					       (int)len, text);
 		c->feature_names[c->num_feature_names] = malloc(len + 1);
-		if (c->feature_names[c->num_feature_names] == NULL)
-			return ac_error_set(p->err, APPCORE_ENOMEM, "out of memory");
+		if (c->feature_names[c->num_feature_names] == NULL) {
+			ac_error_set(p->err, APPCORE_ENOMEM, "out of memory");
+			return APPCORE_ENOMEM;
+		}
 		memcpy(c->feature_names[c->num_feature_names], text, len);
 		c->feature_names[c->num_feature_names][len] = '\0';
 		c->num_feature_names++;

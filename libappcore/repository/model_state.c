@@ -714,8 +714,10 @@ static int sync_file(appcore_repository *repo, struct ac_model_state *m,
 	if (!ac_repo_parse_version(&number, m->file_version))
 		number = 0;
 	rc = candidates_add(&found, number, m->file_version, path);
-	if (rc != APPCORE_OK)
+	if (rc != APPCORE_OK) {
+		candidates_free(&found);
 		return ac_error_set(err, rc, "out of memory");
+	}
 	return sync_versions(repo, m, &found, options, err);
 }
 

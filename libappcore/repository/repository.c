@@ -245,6 +245,7 @@ static void names_free(struct names *n)
 	for (size_t i = 0; i < n->count; i++)
 		free(n->items[i]);
 	free(n->items);
+	memset(n, 0, sizeof(*n));
 }
 
 static int names_add(struct names *n, const char *name)
@@ -631,19 +632,22 @@ static int resolve(struct ac_repo_entry **out, const struct ac_repo_snapshot *sn
 		name = repo->default_model;
 	if (name != NULL) {
 		*out = ac_repo_snapshot_find(snapshot, name);
-		if (*out == NULL)
-			return ac_error_set(err, APPCORE_ENOTFOUND, "no model named '%s'", name);
-		return APPCORE_OK;
+		if (*out != NULL)
+			return APPCORE_OK;
+		ac_error_set(err, APPCORE_ENOTFOUND, "no model named '%s'", name);
+		return APPCORE_ENOTFOUND;
 	}
 	if (snapshot->only_ready != NULL) {
 		*out = snapshot->only_ready;
 		return APPCORE_OK;
 	}
-	if (snapshot->num_ready == 0)
-		return ac_error_set(err, APPCORE_EUNAVAILABLE, "no model is loaded");
-	return ac_error_set(err, APPCORE_EREQUEST,
-			    "%zu models are served and none is the default: name one",
-			    snapshot->num_ready);
+	if (snapshot->num_ready == 0) {
+		ac_error_set(err, APPCORE_EUNAVAILABLE, "no model is loaded");
+		return APPCORE_EUNAVAILABLE;
+	}
+	ac_error_set(err, APPCORE_EREQUEST,
+		     "%zu models are served and none is the default: name one", snapshot->num_ready);
+	return APPCORE_EREQUEST;
 }
 
 static int unavailable(const struct ac_repo_entry *e, appcore_error *err)

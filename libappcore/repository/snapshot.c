@@ -40,7 +40,7 @@ static void wait_for_readers(appcore_repository *repo)
 		while (atomic_load(&repo->readers[old]) != 0) {
 			/* readers leave within microseconds; yield rather than sleep */
 			if (++spins % 64 == 0) {
-				struct timespec pause = { 0, 50 * 1000 };
+				struct timespec pause = { 0, 50L * 1000 };
 				nanosleep(&pause, NULL);
 			} else {
 				sched_yield();
