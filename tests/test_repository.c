@@ -493,13 +493,15 @@ START_TEST(ten_thousand_empty_directories)
 	ck_assert_str_eq(served(repo, NULL, NULL), "1"); /* still the only model served */
 	ck_assert_uint_eq(appcore_repository_num_ready(repo), 1);
 	ck_assert_str_eq(listing(repo, "junk04242"), "junk04242 - EMPTY");
-	ck_assert_msg(seconds < 10, "first scan took %.1f s", seconds);
+	/* seconds natively; generous enough for valgrind and a loaded machine, and still a bound
+	 * a scan quadratic in the entries would break */
+	ck_assert_msg(seconds < 120, "first scan took %.1f s", seconds);
 	/* a poll over the same directories is cheap and quiet */
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	reload(repo);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-	ck_assert_msg(seconds < 5, "second scan took %.1f s", seconds);
+	ck_assert_msg(seconds < 60, "second scan took %.1f s", seconds);
 	ck_assert_uint_eq(events.count[APPCORE_REPOSITORY_EVENT_LOADED], 1);
 	appcore_repository_free(repo);
 }
