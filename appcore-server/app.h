@@ -1,6 +1,7 @@
-/* The state shared by every request handler: configuration, the model, the
- * metrics handles and the lifecycle flags. Built once in main() before the
- * HTTP workers start; afterwards only the atomics change. */
+/* The state shared by every request handler: configuration, the model
+ * repository, the metrics handles and the lifecycle flags. Built once in main()
+ * before the HTTP workers start; afterwards only the atomics change (the
+ * repository changes its models itself, without locks on the request path). */
 #ifndef APPCORE_SERVER_APP_H
 #define APPCORE_SERVER_APP_H
 
@@ -10,6 +11,7 @@
 #include <appcore.h>
 
 #include "auth.h"
+#include "model_metrics.h"
 #include "server_metrics.h"
 #include "settings.h"
 
@@ -26,9 +28,14 @@ struct app {
 	struct auth_keys api_keys;
 	int metrics_require_key;
 
-	/* Published once the model has loaded; NULL before (then /ready and
-	 * /predict answer 503). Read with acquire so handlers see a complete model. */
-	_Atomic(appcore_model *) model;
+	/* The models served: a directory (model_repository.path) or the one
+	 * model.path. Created before the HTTP workers start; loads run on the main
+	 * thread, the repository's polling thread and load/unload requests. */
+	appcore_repository *repository;
+	int from_directory;
+	/* Set once the first load has finished: until then every route but the
+	 * live ones (routes.c) answers 503. */
+	atomic_int ready;
 	/* Set by the signal thread: /ready turns 503 and every response asks the
 	 * client to close its connection. */
 	atomic_int draining;
@@ -39,11 +46,7 @@ struct app {
 	atomic_llong last_finish_ns;
 
 	struct server_metrics metrics;
+	struct model_metrics model_metrics;
 };
-
-static inline appcore_model *app_model(struct app *app)
-{
-	return atomic_load_explicit(&app->model, memory_order_acquire);
-}
 
 #endif

@@ -9,6 +9,7 @@
 #include <appcore.h>
 
 #include "route_ids.h"
+#include "route_match.h"
 
 struct mg_connection;
 struct mg_request_info;
@@ -22,13 +23,14 @@ struct request {
 	struct mg_connection *conn;
 	const struct mg_request_info *info;
 	struct app *app;
-	enum route_id route;
+	int route;          /* row of the route table, or ROUTE_UNMATCHED */
 	char id[REQUEST_ID_MAX + 1];
 	int head_only;      /* HEAD: headers as for GET, no body */
 	int must_close;     /* the connection cannot be reused after this answer */
 	int status;         /* the status sent, 0 before */
 	size_t bytes_in;    /* request body bytes read */
 	size_t bytes_out;   /* response bytes written */
+	struct route_params params; /* path parameters ({name}, {version}) of the route */
 };
 
 void request_init(struct request *req, struct mg_connection *conn, struct app *app);

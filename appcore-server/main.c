@@ -2,13 +2,14 @@
  * appcore-server: a thin CivetWeb shell around libappcore.
  *
  * Lifecycle: configuration (defaults < file < env < flags), then listen, then
- * load the model (so /health answers and /ready says 503 during a long load),
- * then serve until SIGTERM/SIGINT, drain, stop.
+ * load the models (so /health answers and the other routes say 503 during a
+ * long load), then serve until SIGTERM/SIGINT, drain, stop. SIGHUP reloads
+ * the models (repository_lifecycle.c).
  *
  * Signals are blocked before CivetWeb starts its workers, so every thread
- * inherits the mask and only the main thread receives SIGTERM/SIGINT, through
- * sigwait(). Shutdown therefore runs in ordinary code, not a signal handler,
- * and the process needs no init as PID 1 in a container.
+ * inherits the mask and only the main thread receives SIGTERM/SIGINT/SIGHUP,
+ * through sigwait(). Shutdown therefore runs in ordinary code, not a signal
+ * handler, and the process needs no init as PID 1 in a container.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@
 
 #include "app.h"
 #include "options.h"
+#include "repository_lifecycle.h"
 #include "request_id.h"
 #include "routes.h"
 
@@ -145,50 +147,16 @@ static struct mg_context *start_http(struct app *app, const struct server_option
 
 	memset(&callbacks, 0, sizeof(callbacks));
 	callbacks.http_error = routes_framework_error;
+	/* every request is dispatched from the first one on: a handler registered
+	 * after mg_start would leave a window of CivetWeb 404s */
+	callbacks.begin_request = routes_begin_request;
 	ctx = mg_start(&callbacks, app, civetweb_options);
 	if (ctx == NULL)
 		return NULL;
-	mg_set_request_handler(ctx, "**", routes_dispatch, app);
 	memset(ports, 0, sizeof(ports));
 	count = mg_get_server_ports(ctx, 4, ports);
 	*port_out = count > 0 ? ports[0].port : 0;
 	return ctx;
-}
-
-static appcore_model *load_model(struct app *app)
-{
-	const char *path = app->settings.model_path;
-	double started = monotonic_seconds();
-	appcore_model *model = NULL;
-	appcore_error err;
-
-	appcore_error_clear(&err);
-	if (appcore_config_load_model(&model, app->config, NULL, &err) != APPCORE_OK ||
-	    server_metrics_set_model(&app->metrics, model, &err) != APPCORE_OK) {
-		appcore_log_field fields[] = {
-			APPCORE_LOG_STR("path", path),
-			APPCORE_LOG_STR("code", appcore_error_name(err.code)),
-			APPCORE_LOG_STR("error", err.message),
-		};
-		appcore_log(app->log, APPCORE_LOG_ERROR, "model failed to load", fields, 3);
-		appcore_model_unref(model);
-		return NULL;
-	}
-	{
-		appcore_log_field fields[] = {
-			APPCORE_LOG_STR("path", path),
-			APPCORE_LOG_STR("name", appcore_model_name(model)),
-			APPCORE_LOG_STR("version", appcore_model_version(model)),
-			APPCORE_LOG_STR("objective", appcore_model_objective(model)),
-			APPCORE_LOG_STR("booster", appcore_model_booster(model)),
-			APPCORE_LOG_INT("trees", (long long)appcore_model_num_trees(model)),
-			APPCORE_LOG_INT("features", (long long)appcore_model_num_features(model)),
-			APPCORE_LOG_FLOAT("load_ms", (monotonic_seconds() - started) * 1000.0),
-		};
-		appcore_log(app->log, APPCORE_LOG_INFO, "model loaded", fields,
-			    sizeof(fields) / sizeof(fields[0]));
-	}
-	return model;
 }
 
 /* Let in-flight requests finish, up to the grace period. Requests that still
@@ -259,7 +227,6 @@ int main(int argc, char **argv)
 	struct server_options options;
 	struct app app;
 	struct mg_context *ctx;
-	appcore_model *model;
 	appcore_error err;
 	sigset_t stop_signals;
 	int signal_number = 0;
@@ -327,7 +294,11 @@ int main(int argc, char **argv)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	/* before any thread starts (the repository's own, CivetWeb's workers) */
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	if (server_repository_open(&app) != 0)
+		goto out_metrics;
 	signal(SIGPIPE, SIG_IGN);
 
 	mg_init_library(0);
@@ -351,6 +322,7 @@ int main(int argc, char **argv)
 			APPCORE_LOG_INT("request_timeout_ms", app.settings.request_timeout_ms),
 			APPCORE_LOG_INT("shutdown_grace_ms", app.settings.shutdown_grace_ms),
 			APPCORE_LOG_STR("model_path", app.settings.model_path),
+			APPCORE_LOG_STR("model_repository", app.settings.repository_path),
 			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
 			APPCORE_LOG_BOOL("access_log", app.access_log),
 			APPCORE_LOG_INT("api_keys", (long long)app.api_keys.count),
@@ -359,15 +331,19 @@ int main(int argc, char **argv)
 			    sizeof(fields) / sizeof(fields[0]));
 	}
 
-	model = load_model(&app);
-	if (model == NULL) {
+	if (server_repository_load(&app) != 0) {
 		mg_stop(ctx);
 		goto out_library;
 	}
-	atomic_store_explicit(&app.model, model, memory_order_release);
 
-	while (sigwait(&stop_signals, &signal_number) != 0)
-		;
+	/* SIGHUP reloads the models; SIGTERM and SIGINT stop */
+	for (;;) {
+		if (sigwait(&stop_signals, &signal_number) != 0)
+			continue;
+		if (signal_number != SIGHUP)
+			break;
+		server_repository_reload(&app);
+	}
 	atomic_store(&app.draining, 1);
 	{
 		appcore_log_field fields[] = {
@@ -384,11 +360,12 @@ int main(int argc, char **argv)
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "stopped", fields, 1);
 	}
-	appcore_model_unref(model);
 	exit_code = 0;
 
 out_library:
 	mg_exit_library();
+	server_repository_close(&app);
+out_metrics:
 	server_metrics_free(&app.metrics);
 out_logger:
 	auth_keys_free(&app.api_keys);

@@ -11,7 +11,7 @@ static void print_usage(FILE *to)
 {
 	fprintf(to,
 		"Usage: appcore-server [OPTION]...\n"
-		"Serve an XGBoost model over HTTP (REST API %s).\n"
+		"Serve XGBoost models over HTTP (REST API %s).\n"
 		"\n"
 		"  -c, --config PATH      configuration file (default: $APPCORE_CONFIG, else built-in\n"
 		"                         defaults; see configs/config.yaml)\n"
@@ -19,7 +19,10 @@ static void print_usage(FILE *to)
 		"  -p, --port PORT        TCP port (server.port); 0 picks a free port, reported in\n"
 		"                         the \"listening\" log line\n"
 		"  -t, --threads N        connections served at once (server.threads)\n"
-		"  -m, --model PATH       XGBoost JSON model to serve (model.path)\n"
+		"  -m, --model PATH       XGBoost model to serve (model.path)\n"
+		"  -r, --model-repository DIR\n"
+		"                         serve a repository of models instead:\n"
+		"                         DIR/<name>/<version>/model.json (model_repository.path)\n"
 		"      --print-config[=yaml|json]\n"
 		"                         print the effective configuration with the source of\n"
 		"                         each value, and exit\n"
@@ -28,7 +31,11 @@ static void print_usage(FILE *to)
 		"\n"
 		"Precedence: built-in defaults < config file < APPCORE_<SECTION>_<KEY> environment\n"
 		"variables < these flags.\n"
-		"Endpoints: GET /health, /ready, /version, /model, /metrics; POST /predict.\n"
+		"Endpoints: GET /health, /ready, /version, /model, /metrics, /openapi.json;\n"
+		"POST /predict; the Open Inference Protocol under /v2 (with Triton's repository\n"
+		"extension) and TensorFlow Serving's REST API under /v1/models. GET /openapi.json\n"
+		"describes them all.\n"
+		"SIGHUP: reload the models (new versions, changed files, config.yaml).\n"
 		"SIGTERM or SIGINT: /ready turns 503, in-flight requests finish, exit code 0.\n"
 		"Exit codes: 0 stopped cleanly, 1 configuration, model or listen error, 2 usage error.\n",
 		APPCORE_API_VERSION);
@@ -57,6 +64,7 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 		{ "port", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "model", required_argument, NULL, 'm' },
+		{ "model-repository", required_argument, NULL, 'r' },
 		{ "print-config", optional_argument, NULL, OPT_PRINT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -69,10 +77,11 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 	out->flags[FLAG_PORT].key = "server.port";
 	out->flags[FLAG_THREADS].key = "server.threads";
 	out->flags[FLAG_MODEL].key = "model.path";
+	out->flags[FLAG_MODEL_REPOSITORY].key = "model_repository.path";
 
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":c:H:p:t:m:hV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:H:p:t:m:r:hV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			out->config_path = optarg;
@@ -97,6 +106,9 @@ enum options_result server_options_parse(struct server_options *out, int argc, c
 			break;
 		case 'm':
 			out->flags[FLAG_MODEL].value = optarg;
+			break;
+		case 'r':
+			out->flags[FLAG_MODEL_REPOSITORY].value = optarg;
 			break;
 		case OPT_PRINT_CONFIG:
 			out->print_config = optarg ? optarg : "yaml";

@@ -9,7 +9,7 @@ struct flag_setting {
 	const char *value; /* from argv, NULL when the flag was not given */
 };
 
-enum { FLAG_HOST, FLAG_PORT, FLAG_THREADS, FLAG_MODEL, FLAG_COUNT };
+enum { FLAG_HOST, FLAG_PORT, FLAG_THREADS, FLAG_MODEL, FLAG_MODEL_REPOSITORY, FLAG_COUNT };
 
 struct server_options {
 	const char *config_path;  /* --config, NULL: APPCORE_CONFIG or built-in defaults */

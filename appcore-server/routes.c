@@ -9,41 +9,94 @@
 #include "http.h"
 #include "routes.h"
 
-enum method_bits {
-	ALLOW_GET = 1, /* GET implies HEAD */
-	ALLOW_POST = 2,
-};
-
 enum route_access {
 	OPEN,
 	KEY_REQUIRED,   /* when API keys are configured */
 	KEY_IF_METRICS, /* when API keys are configured and metrics.require_api_key */
 };
 
+/* Before the first load has finished, only LIVE routes run their handler; the others
+ * answer 503 (the startup gate). */
+enum route_readiness {
+	GATED,
+	LIVE,
+};
+
 struct route {
-	const char *path;
-	enum route_id id;
+	const char *pattern; /* OpenAPI path template; appcore-server/openapi.json documents it */
 	int methods;
 	enum route_access access;
-	const char *allow; /* the Allow header value for 405 answers */
+	enum route_readiness readiness;
+	appcore_protocol protocol; /* the format of its errors */
 	int (*handler)(struct request *req);
 };
 
+#define APPCORE APPCORE_PROTOCOL_APPCORE
+#define OIP APPCORE_PROTOCOL_OIP
+#define TFS APPCORE_PROTOCOL_TFSERVING
+
+/* First match wins, so ":predict" rows come before the plain /v1/models/{name} rows. A new
+ * endpoint is one row here and one path in openapi.json (a test checks they agree). */
 static const struct route routes[] = {
-	{ "/health", ROUTE_HEALTH, ALLOW_GET, OPEN, "GET, HEAD", handle_health },
-	{ "/ready", ROUTE_READY, ALLOW_GET, OPEN, "GET, HEAD", handle_ready },
-	{ "/version", ROUTE_VERSION, ALLOW_GET, OPEN, "GET, HEAD", handle_version },
-	{ "/predict", ROUTE_PREDICT, ALLOW_POST, KEY_REQUIRED, "POST", handle_predict },
-	{ "/metrics", ROUTE_METRICS, ALLOW_GET, KEY_IF_METRICS, "GET, HEAD", handle_metrics },
-	{ "/model", ROUTE_MODEL, ALLOW_GET, KEY_REQUIRED, "GET, HEAD", handle_model },
+	/* appcore's own API */
+	{ "/health", ALLOW_GET, OPEN, LIVE, APPCORE, handle_health },
+	{ "/ready", ALLOW_GET, OPEN, LIVE, APPCORE, handle_ready },
+	{ "/version", ALLOW_GET, OPEN, LIVE, APPCORE, handle_version },
+	{ "/predict", ALLOW_POST, KEY_REQUIRED, GATED, APPCORE, handle_predict },
+	{ "/metrics", ALLOW_GET, KEY_IF_METRICS, LIVE, APPCORE, handle_metrics },
+	{ "/model", ALLOW_GET, KEY_REQUIRED, GATED, APPCORE, handle_model },
+	{ "/openapi.json", ALLOW_GET, OPEN, LIVE, APPCORE, handle_openapi },
+	/* the Open Inference Protocol (KServe V2) */
+	{ "/v2", ALLOW_GET, OPEN, LIVE, OIP, handle_oip_server_metadata },
+	{ "/v2/health/live", ALLOW_GET, OPEN, LIVE, OIP, handle_oip_live },
+	{ "/v2/health/ready", ALLOW_GET, OPEN, LIVE, OIP, handle_oip_ready },
+	{ "/v2/models/{name}", ALLOW_GET, KEY_REQUIRED, GATED, OIP, handle_oip_model_metadata },
+	{ "/v2/models/{name}/versions/{version}", ALLOW_GET, KEY_REQUIRED, GATED, OIP,
+	  handle_oip_model_metadata },
+	{ "/v2/models/{name}/ready", ALLOW_GET, OPEN, GATED, OIP, handle_oip_model_ready },
+	{ "/v2/models/{name}/versions/{version}/ready", ALLOW_GET, OPEN, GATED, OIP,
+	  handle_oip_model_ready },
+	{ "/v2/models/{name}/infer", ALLOW_POST, KEY_REQUIRED, GATED, OIP, handle_oip_infer },
+	{ "/v2/models/{name}/versions/{version}/infer", ALLOW_POST, KEY_REQUIRED, GATED, OIP,
+	  handle_oip_infer },
+	/* Triton's model repository extension */
+	{ "/v2/repository/index", ALLOW_POST, KEY_REQUIRED, GATED, OIP,
+	  handle_oip_repository_index },
+	{ "/v2/repository/models/{name}/load", ALLOW_POST, KEY_REQUIRED, GATED, OIP,
+	  handle_oip_repository_load },
+	{ "/v2/repository/models/{name}/unload", ALLOW_POST, KEY_REQUIRED, GATED, OIP,
+	  handle_oip_repository_unload },
+	/* TensorFlow Serving's REST API */
+	{ "/v1/models/{name}:predict", ALLOW_POST, KEY_REQUIRED, GATED, TFS,
+	  handle_tfserving_predict },
+	{ "/v1/models/{name}/versions/{version}:predict", ALLOW_POST, KEY_REQUIRED, GATED, TFS,
+	  handle_tfserving_predict },
+	{ "/v1/models/{name}", ALLOW_GET, KEY_REQUIRED, GATED, TFS, handle_tfserving_status },
+	{ "/v1/models/{name}/versions/{version}", ALLOW_GET, KEY_REQUIRED, GATED, TFS,
+	  handle_tfserving_status },
 };
 
-const char *route_label(enum route_id route)
+#define NUM_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t routes_count(void)
 {
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (routes[i].id == route)
-			return routes[i].path;
-	return "unmatched";
+	return NUM_ROUTES;
+}
+
+const char *route_label(int route)
+{
+	return route >= 0 && (size_t)route < NUM_ROUTES ? routes[route].pattern : "unmatched";
+}
+
+void route_describe(struct route_info *out, size_t route)
+{
+	const struct route *r = &routes[route];
+
+	out->pattern = r->pattern;
+	out->methods = r->methods;
+	out->protocol = r->protocol;
+	out->needs_key = r->access != OPEN;
+	out->live = r->readiness == LIVE;
 }
 
 void printable_copy(char *out, unsigned long out_size, const char *text)
@@ -57,18 +110,6 @@ void printable_copy(char *out, unsigned long out_size, const char *text)
 	out[i] = '\0';
 }
 
-static const struct route *find_route(const struct app *app, const char *path)
-{
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, path) != 0)
-			continue;
-		if (routes[i].id == ROUTE_METRICS && !app->metrics_enabled)
-			return NULL;
-		return &routes[i];
-	}
-	return NULL;
-}
-
 static int method_allowed(const struct route *route, const char *method)
 {
 	if ((route->methods & ALLOW_GET) && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
@@ -76,23 +117,57 @@ static int method_allowed(const struct route *route, const char *method)
 	return (route->methods & ALLOW_POST) && strcmp(method, "POST") == 0;
 }
 
-static int answer_unrouted(struct request *req, const struct route *route)
+static const char *allow_list(const struct route *route)
+{
+	return route->methods == (ALLOW_GET | ALLOW_POST) ? "GET, HEAD, POST"
+	       : route->methods == ALLOW_GET		    ? "GET, HEAD"
+							    : "POST";
+}
+
+/* The row for the request, or -1; *wrong_method is the first row whose path matched when no
+ * row also allows the method (405). */
+static int find_route(struct request *req, int *wrong_method)
+{
+	const char *path = req->info->local_uri;
+	const char *method = req->info->request_method;
+
+	*wrong_method = -1;
+	if (path == NULL || method == NULL)
+		return -1;
+	for (size_t i = 0; i < NUM_ROUTES; i++) {
+		if (routes[i].handler == handle_metrics && !req->app->metrics_enabled)
+			continue;
+		if (!route_match(routes[i].pattern, path, &req->params))
+			continue;
+		if (method_allowed(&routes[i], method))
+			return (int)i;
+		if (*wrong_method < 0)
+			*wrong_method = (int)i;
+	}
+	req->params.count = 0;
+	return -1;
+}
+
+static int answer_unrouted(struct request *req, int wrong_method)
 {
 	char quoted[200];
 	char allow_header[64];
+	const struct route *route;
 
-	if (route == NULL) {
+	if (wrong_method < 0) {
 		printable_copy(quoted, sizeof(quoted), req->info->local_uri);
 		http_skip_body(req, req->app->max_body_bytes);
-		return http_send_error(req, NULL, APPCORE_ENOTFOUND, "no such endpoint: %s",
-				       quoted);
+		return send_error(req, APPCORE, NULL, APPCORE_ENOTFOUND, "no such endpoint: %s",
+				  quoted);
 	}
+	route = &routes[wrong_method];
+	req->route = wrong_method;
 	printable_copy(quoted, sizeof(quoted), req->info->request_method);
-	snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", route->allow);
+	snprintf(allow_header, sizeof(allow_header), "Allow: %s\r\n", allow_list(route));
 	http_skip_body(req, req->app->max_body_bytes);
-	return http_send_error(req, allow_header, APPCORE_EMETHOD,
-			       "method %s not allowed on %s (allowed: %s)", quoted, route->path,
-			       route->allow);
+	return send_error(req, route->protocol, allow_header, APPCORE_EMETHOD,
+			  "method %s not allowed on %s (allowed: %s)", quoted, route->pattern,
+			  allow_list(route));
 }
 
 /* 0 when the request may proceed, else the status of the answer sent. */
@@ -110,14 +185,24 @@ static int check_access(struct request *req, const struct route *route)
 		return 0;
 	case AUTH_MISSING:
 		http_skip_body(req, app->max_body_bytes);
-		return http_send_error(req, "WWW-Authenticate: Bearer realm=\"appcore\"\r\n",
-				       APPCORE_EUNAUTHORIZED,
-				       "missing API key: send Authorization: Bearer <key>");
+		return send_error(req, route->protocol, "WWW-Authenticate: Bearer realm=\"appcore\"\r\n",
+				  APPCORE_EUNAUTHORIZED,
+				  "missing API key: send Authorization: Bearer <key>");
 	case AUTH_WRONG:
 	default:
 		http_skip_body(req, app->max_body_bytes);
-		return http_send_error(req, NULL, APPCORE_EFORBIDDEN, "API key not accepted");
+		return send_error(req, route->protocol, NULL, APPCORE_EFORBIDDEN,
+				  "API key not accepted");
 	}
+}
+
+/* 0 when the route may run, else the status of the 503 sent (the startup gate). */
+static int check_ready(struct request *req, const struct route *route)
+{
+	if (route->readiness == LIVE || atomic_load(&req->app->ready))
+		return 0;
+	http_skip_body(req, req->app->max_body_bytes);
+	return send_not_ready(req, route->protocol, not_ready_reason(req));
 }
 
 static double seconds_between(const struct timespec *start, const struct timespec *end)
@@ -156,23 +241,24 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 {
 	struct app *app = cbdata;
 	struct request req;
-	const struct route *route;
 	struct timespec start;
 	struct timespec end;
 	double seconds;
+	int route, wrong_method;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	atomic_fetch_add(&app->in_flight, 1);
 	server_metrics_request_started(&app->metrics);
 	request_init(&req, conn, app);
 
-	route = find_route(app, req.info->local_uri);
-	if (route != NULL)
-		req.route = route->id;
-	if (route == NULL || !method_allowed(route, req.info->request_method))
-		answer_unrouted(&req, route);
-	else if (check_access(&req, route) == 0)
-		route->handler(&req);
+	route = find_route(&req, &wrong_method);
+	if (route < 0) {
+		answer_unrouted(&req, wrong_method);
+	} else {
+		req.route = route;
+		if (check_access(&req, &routes[route]) == 0 && check_ready(&req, &routes[route]) == 0)
+			routes[route].handler(&req);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = seconds_between(&start, &end);
@@ -182,6 +268,11 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	atomic_store(&app->last_finish_ns, (long long)end.tv_sec * 1000000000LL + end.tv_nsec);
 	atomic_fetch_sub(&app->in_flight, 1);
 	return req.status;
+}
+
+int routes_begin_request(struct mg_connection *conn)
+{
+	return routes_dispatch(conn, mg_get_user_data(mg_get_context(conn)));
 }
 
 int routes_framework_error(struct mg_connection *conn, int status, const char *message)

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server_metrics.h"
@@ -64,7 +65,7 @@ int server_metrics_init(struct server_metrics *metrics, const double *buckets, s
 	if (rc == APPCORE_OK)
 		rc = appcore_metrics_add_gauge(
 		    &metrics->model_info, metrics->registry, "appcore_model_info",
-		    "The model being served (always 1).", info_labels, 3, err);
+		    "Models served (1) and retired (0), by name, version and objective.", info_labels, 3, err);
 	if (rc == APPCORE_OK)
 		rc = appcore_metrics_add_gauge(&build_info, metrics->registry, "appcore_build_info",
 					       "Version and git revision of this build (always 1).",
@@ -77,9 +78,12 @@ int server_metrics_init(struct server_metrics *metrics, const double *buckets, s
 		rc = appcore_metrics_get_series(&metrics->in_flight, in_flight, NULL, err);
 	if (rc == APPCORE_OK)
 		rc = appcore_metrics_get_series(&metrics->prediction_rows, rows, NULL, err);
-	for (int route = 0; rc == APPCORE_OK && route < ROUTE_COUNT; route++) {
-		const char *label[] = { route_label((enum route_id)route) };
-		rc = appcore_metrics_get_series(&metrics->duration[route], duration, label, err);
+	if (rc == APPCORE_OK &&
+	    (metrics->duration = calloc(routes_count() + 1, sizeof(*metrics->duration))) == NULL)
+		rc = appcore_error_set(err, APPCORE_ENOMEM, "out of memory");
+	for (int route = ROUTE_UNMATCHED; rc == APPCORE_OK && route < (int)routes_count(); route++) {
+		const char *label[] = { route_label(route) };
+		rc = appcore_metrics_get_series(&metrics->duration[route + 1], duration, label, err);
 	}
 	if (rc == APPCORE_OK)
 		rc = appcore_metrics_add_process_collector(metrics->registry, err);
@@ -90,27 +94,21 @@ int server_metrics_init(struct server_metrics *metrics, const double *buckets, s
 
 void server_metrics_free(struct server_metrics *metrics)
 {
+	free(metrics->duration);
 	appcore_metrics_free(metrics->registry);
 	memset(metrics, 0, sizeof(*metrics));
 }
 
-int server_metrics_set_model(struct server_metrics *metrics, const appcore_model *model,
-			     appcore_error *err)
+void server_metrics_model_served(struct server_metrics *metrics, const appcore_model *model,
+				 int served)
 {
 	const char *info[] = { appcore_model_name(model), appcore_model_version(model),
 			       appcore_model_objective(model) };
-	const char *name[] = { appcore_model_name(model) };
-	appcore_metrics_series *info_series;
-	int rc;
+	appcore_metrics_series *series;
 
-	if (metrics->registry == NULL)
-		return APPCORE_OK;
-	rc = appcore_metrics_get_series(&info_series, metrics->model_info, info, err);
-	if (rc != APPCORE_OK)
-		return rc;
-	appcore_metrics_gauge_set(info_series, 1);
-	return appcore_metrics_get_series(&metrics->predictions, metrics->predictions_total, name,
-					  err);
+	if (metrics->registry != NULL &&
+	    appcore_metrics_get_series(&series, metrics->model_info, info, NULL) == APPCORE_OK)
+		appcore_metrics_gauge_set(series, served ? 1 : 0);
 }
 
 void server_metrics_request_started(struct server_metrics *metrics)
@@ -119,7 +117,7 @@ void server_metrics_request_started(struct server_metrics *metrics)
 		appcore_metrics_gauge_add(metrics->in_flight, 1);
 }
 
-void server_metrics_request_finished(struct server_metrics *metrics, enum route_id route,
+void server_metrics_request_finished(struct server_metrics *metrics, int route,
 				     const char *method, int status, double seconds)
 {
 	char status_text[8];
@@ -128,7 +126,7 @@ void server_metrics_request_finished(struct server_metrics *metrics, enum route_
 	if (metrics->registry == NULL)
 		return;
 	appcore_metrics_gauge_add(metrics->in_flight, -1);
-	appcore_metrics_histogram_observe(metrics->duration[route], seconds);
+	appcore_metrics_histogram_observe(metrics->duration[route + 1], seconds);
 	snprintf(status_text, sizeof(status_text), "%d", status);
 	{
 		const char *labels[] = { method_label(method), route_label(route), status_text };
@@ -144,10 +142,15 @@ void server_metrics_request_finished(struct server_metrics *metrics, enum route_
 	}
 }
 
-void server_metrics_predicted(struct server_metrics *metrics, size_t rows)
+void server_metrics_predicted(struct server_metrics *metrics, const char *model, size_t rows)
 {
-	if (metrics->registry == NULL || metrics->predictions == NULL)
+	const char *labels[] = { model };
+	appcore_metrics_series *series;
+
+	if (metrics->registry == NULL)
 		return;
-	appcore_metrics_counter_add(metrics->predictions, (double)rows);
+	if (appcore_metrics_get_series(&series, metrics->predictions_total, labels, NULL) ==
+	    APPCORE_OK)
+		appcore_metrics_counter_add(series, (double)rows);
 	appcore_metrics_histogram_observe(metrics->prediction_rows, (double)rows);
 }

@@ -20,6 +20,14 @@ int server_settings_read(struct server_settings *s, const appcore_config *c, app
 					 err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->api_keys_file, c, "server.api_keys_file", err)) ||
 	    (rc = appcore_config_get_string(&s->model_path, c, "model.path", err)) != 0 ||
+	    (rc = appcore_config_get_bool(&s->model_use_best_iteration, c,
+					  "model.use_best_iteration", err)) != 0 ||
+	    (rc = appcore_config_get_string(&s->repository_path, c, "model_repository.path",
+					    err)) != 0 ||
+	    (rc = appcore_config_get_int(&s->repository_poll_seconds, c,
+					 "model_repository.poll_seconds", err)) != 0 ||
+	    (rc = appcore_config_get_string(&s->repository_default_model, c,
+					    "model_repository.default_model", err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->log_level, c, "logging.level", err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->log_format, c, "logging.format", err)) != 0 ||
 	    (rc = appcore_config_get_bool(&s->access_log, c, "logging.access_log", err)) != 0 ||

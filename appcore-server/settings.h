@@ -18,6 +18,11 @@ struct server_settings {
 	long long shutdown_grace_ms;
 	const char *api_keys_file;
 	const char *model_path;
+	int model_use_best_iteration;
+	/* model_repository.*: a directory of models, served instead of model.path when set */
+	const char *repository_path;
+	long long repository_poll_seconds;
+	const char *repository_default_model;
 	const char *log_level;
 	const char *log_format;
 	int access_log;

@@ -12,8 +12,11 @@
 #include "appcore/metrics.h"
 #include "appcore/model.h"
 #include "appcore/pool.h"
+#include "appcore/oip.h"
 #include "appcore/predict.h"
 #include "appcore/protocol.h"
+#include "appcore/repository.h"
+#include "appcore/tfserving.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */

@@ -9,6 +9,20 @@ APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
 # C++), promtool and the official Python parser (metrics format), mandoc (manual pages).
 APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc)
 
+# Tools some tests need, by command (they skip with exit 77 without them): wrk for the
+# zero-loss swap tests, npm for the OpenAPI validator (any Node.js will do; Debian's is npm).
+APPCORE_TEST_TOOLS=(wrk:wrk npm:npm)
+
+# As root, install the packages of the test tools that are missing; otherwise leave it to the
+# tests to skip.
+ensure_test_tools() {
+	local tool missing=()
+	for tool in "${APPCORE_TEST_TOOLS[@]}"; do
+		command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+	done
+	((${#missing[@]} == 0)) || [[ $(id -u) -ne 0 ]] || ensure_packages "${missing[@]}"
+}
+
 ensure_packages() {
 	local missing=() pkg
 	for pkg in "$@"; do

@@ -13,6 +13,7 @@ build_dir=${BUILD_DIR:-build}
 packages=("${APPCORE_BUILD_PACKAGES[@]}" "${APPCORE_TEST_PACKAGES[@]}")
 [[ ${CC:-} == clang* ]] && packages+=(clang libclang-rt-14-dev)
 ensure_packages "${packages[@]}"
+ensure_test_tools
 
 # shellcheck disable=SC2086
 if [[ -f $build_dir/build.ninja ]]; then

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <appcore.h>
@@ -448,6 +449,133 @@ static int error_json(void)
 	return rc;
 }
 
+/* The model repository (issue 13): a directory with one small model, opened, reloaded, looked
+ * up, listed, described by the protocols, unloaded and loaded again. */
+static char repo_dir[256];
+
+static void make_repository(void)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(repo_dir, sizeof(repo_dir), "/tmp/appcore-alloc-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(repo_dir));
+	snprintf(path, sizeof(path), "%s/iris", repo_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/iris/1", repo_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/iris/1/model.json", repo_dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(small_models[0], f);
+	fclose(f);
+}
+
+static void remove_repository(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/iris/1/model.json", repo_dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/iris/1", repo_dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/iris", repo_dir);
+	remove(path);
+	remove(repo_dir);
+}
+
+static int repository(void)
+{
+	appcore_repository_options options = APPCORE_REPOSITORY_OPTIONS_INIT;
+	appcore_predict_options predict = APPCORE_PREDICT_OPTIONS_INIT;
+	appcore_repository_entry *lines = NULL;
+	appcore_repository *repo = NULL;
+	appcore_model *model = NULL;
+	char *text = NULL;
+	size_t count = 0;
+	int rc;
+
+	options.path = repo_dir;
+	rc = appcore_repository_new(&repo, &options, &scenario_err);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_reload(repo, &scenario_err);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_get(&model, repo, "iris", NULL, &scenario_err);
+	appcore_model_unref(model);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_predict_options(&predict, repo, "iris", &scenario_err);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_list(&lines, &count, repo, NULL, &scenario_err);
+	appcore_free(lines);
+	if (rc == APPCORE_OK)
+		rc = appcore_oip_model_metadata(&text, NULL, repo, "iris", NULL, &scenario_err);
+	appcore_free(text);
+	text = NULL;
+	if (rc == APPCORE_OK)
+		rc = appcore_oip_repository_index(&text, NULL, repo, "{\"ready\":true}", 14,
+						  &scenario_err);
+	appcore_free(text);
+	text = NULL;
+	if (rc == APPCORE_OK)
+		rc = appcore_tfserving_model_status(&text, NULL, repo, "iris", NULL, &scenario_err);
+	appcore_free(text);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_unload(repo, "iris", &scenario_err);
+	if (rc == APPCORE_OK)
+		rc = appcore_repository_load(repo, "iris", &scenario_err);
+	appcore_repository_free(repo);
+	return rc;
+}
+
+/* The Open Inference Protocol and TF Serving over a model, and their error bodies. */
+static int protocols(void)
+{
+	static const char *const requests[] = {
+		("{\"id\":\"1\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP64\",\"shape\":[2,4],"
+		 "\"data\":[[5.1,3.5,1.4,0.2],[6,null,4,1]]}],\"outputs\":[{\"name\":\"margin\"},"
+		 "{\"name\":\"predict\"}]}"),
+		("{\"signature_name\":\"serving_default\",\"inputs\":{\"sepal_length\":[5.1],"
+		 "\"petal_width\":[0.2]}}"),
+		"{\"instances\":[[5.1,3.5,1.4,0.2]]}",
+	};
+	appcore_response response;
+	char *name = NULL, *version = NULL, *text = NULL;
+	/* the fast path, then the general one ("parameters" sends it there) */
+	static const char general[] = "{\"parameters\":{\"iteration_end\":3},\"inputs\":[{\"name\":"
+				      "\"x\",\"datatype\":\"INT32\",\"shape\":[1,4],\"data\":"
+				      "[5,3,1,0]}],\"id\":\"7\"}";
+	int rc = appcore_oip_infer(&response, iris, requests[0], strlen(requests[0]), NULL,
+				   &scenario_err);
+
+	appcore_response_dispose(&response);
+	if (rc == APPCORE_OK)
+		rc = appcore_oip_infer(&response, iris, general, strlen(general), NULL,
+				       &scenario_err);
+	appcore_response_dispose(&response);
+	for (size_t i = 1; rc == APPCORE_OK && i < 3; i++) {
+		rc = appcore_tfserving_predict(&response, iris, requests[i], strlen(requests[i]), NULL,
+					       &scenario_err);
+		appcore_response_dispose(&response);
+	}
+	if (rc == APPCORE_OK)
+		rc = appcore_predict_json_target(&name, &version,
+						 "{\"model\":\"iris\",\"version\":\"1\"}", 29,
+						 &scenario_err);
+	appcore_free(name);
+	appcore_free(version);
+	if (rc == APPCORE_OK)
+		rc = appcore_oip_server_metadata(&text, NULL, &scenario_err);
+	appcore_free(text);
+	text = NULL;
+	if (rc == APPCORE_OK) {
+		appcore_error bad;
+		appcore_error_set(&bad, APPCORE_EREQUEST, "bad \xff");
+		rc = appcore_protocol_error_json(&text, NULL, APPCORE_PROTOCOL_OIP, &bad);
+	}
+	appcore_free(text);
+	return rc;
+}
+
 START_TEST(every_allocation_failure_is_enomem)
 {
 	static const struct {
@@ -459,6 +587,7 @@ START_TEST(every_allocation_failure_is_enomem)
 		{ "predict rows", predict_rows, 1 },   { "model info", model_info, 0 },
 		{ "configuration", configuration, 0 }, { "metrics", metrics, 0 },
 		{ "logging", logging, 0 },             { "error json", error_json, 0 },
+		{ "repository", repository, 1 },       { "protocols", protocols, 1 },
 	};
 
 	small_models[0] = cut_model("examples/models/iris.json", 6);
@@ -466,8 +595,10 @@ START_TEST(every_allocation_failure_is_enomem)
 	small_models[2] = cut_model("tests/fixtures/models/dart.json", 2);
 	small_models[3] = cut_model("tests/fixtures/models/gblinear_softprob.json", 0);
 	ck_assert_int_eq(load(&iris, "examples/models/iris.json"), APPCORE_OK);
+	make_repository();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		inject(scenarios[i].name, scenarios[i].fn, scenarios[i].parses_with_jansson);
+	remove_repository();
 	appcore_model_unref(iris);
 	for (size_t i = 0; i < sizeof(small_models) / sizeof(small_models[0]); i++)
 		free(small_models[i]);

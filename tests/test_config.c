@@ -375,7 +375,8 @@ START_TEST(file_errors_point_at_line_and_column)
 			  "metrics.latency_buckets_seconds: must not be empty");
 	/* document shape and YAML syntax */
 	expect_file_error("- server\n- model\n", 1, 1,
-			  "expected a mapping of sections (server, model, logging, metrics), got a list");
+			  "expected a mapping of sections (server, model, model_repository, logging, "
+			  "metrics), got a list");
 	expect_file_error("server:\n  port: 1\n  port: 2\n", 3, 3, "duplicate key");
 	expect_file_error("server:\n  port: [1, 2\n", 3, 1,
 			  "flow sequence without a closing bracket");
@@ -605,6 +606,10 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  version: \"1\"                        # default\n"
 			       "  max_batch_rows: 10000               # default\n"
 			       "  use_best_iteration: false           # default\n"
+			       "model_repository:\n"
+			       "  path: \"\"                            # default\n"
+			       "  poll_seconds: 0                     # default\n"
+			       "  default_model: \"\"                   # default\n"
 			       "logging:\n"
 			       "  level: \"info\"                       # default\n"
 			       "  format: \"json\"                      # default\n"

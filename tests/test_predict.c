@@ -274,8 +274,8 @@ START_TEST(test_request_errors)
 	assert_error(model, "{\"instances\":[]}", NULL, APPCORE_EREQUEST, "\"instances\" is empty");
 	assert_error(
 	    model, "{\"instances\":[[1,2]],\"rows\":1}", NULL, APPCORE_EREQUEST,
-	    "unknown member \"rows\"; expected \"instances\" and optionally \"output\" and "
-	    "\"iteration_range\"");
+	    "unknown member \"rows\"; expected \"instances\" and optionally \"output\", "
+	    "\"iteration_range\", \"model\" and \"version\"");
 	assert_error(model, "{\"instances\":[[1,2]],\"iteration_range\":[0]}", NULL,
 		     APPCORE_EREQUEST,
 		     "\"iteration_range\": expected [begin, end] with integers >= 0");

@@ -6,7 +6,10 @@
  * embeds the library and serves requests from its own loop answers byte for byte as they do.
  *
  * Request: `{"instances": [[5.1, 3.5, 1.4, 0.2], [6.2, null, 4.8, 1.8]]}`, optionally with
- * `"output": "value"|"margin"` and `"iteration_range": [begin, end]`. A row is an array of
+ * `"output": "value"|"margin"`, `"iteration_range": [begin, end]` and `"model"` and
+ * `"version"`, which name the model that must answer (a shell picks it with
+ * appcore_predict_json_target(); appcore_predict_json() refuses a request that names
+ * another model than the one it is given). A row is an array of
  * exactly num_features numbers or null (null = missing) or, when the model has feature names,
  * an object `{"name": number|null, ...}` (absent names are missing, an unknown name is an
  * error). `NaN` (what Python's json.dumps writes for a missing numpy value) is read as null.
@@ -90,6 +93,56 @@ APPCORE_API int appcore_predict_parse_row(float *row, const appcore_model *model
  *         as snprintf(). Thread-safe.
  */
 APPCORE_API int appcore_format_value(char *buffer, size_t size, float value);
+
+/**
+ * The model a prediction request names with its optional `"model"` and `"version"` members,
+ * so a shell serving several models (appcore_repository_get()) can choose before answering.
+ * Costs one search of the body when it names none, a Jansson parse when it does.
+ *
+ * @param name    receives the name (release with appcore_free()), or NULL when the request
+ *                names none (or is not a JSON object: the prediction then reports that).
+ * @param version receives the version the same way.
+ * @return APPCORE_OK; APPCORE_EREQUEST (a member that is not a string); APPCORE_EINVAL;
+ *         APPCORE_ENOMEM. Thread-safe.
+ */
+APPCORE_API int appcore_predict_json_target(char **name, char **version, const char *body,
+					    size_t body_len, appcore_error *err);
+
+/** The REST protocols appcore speaks. Each has its own error body and HTTP statuses. */
+typedef enum appcore_protocol {
+	/** appcore's own API (`/predict`, `/model`, ...): errors as appcore_error_json(), with
+	 * the status of appcore_error_http_status(). */
+	APPCORE_PROTOCOL_APPCORE = 0,
+	/** The Open Inference Protocol (KServe V2, oip.h): `{"error": "message"}`; 400 for
+	 * every invalid request (the specification's status), 404, 503, ... */
+	APPCORE_PROTOCOL_OIP = 1,
+	/** TensorFlow Serving's REST API (tfserving.h): `{"error": "message"}`, statuses as OIP. */
+	APPCORE_PROTOCOL_TFSERVING = 2
+} appcore_protocol;
+
+/**
+ * The HTTP status a protocol answers an error code with: for OIP and TF Serving 400 for
+ * bad requests of every kind (parse errors, invalid tensors, limits, unsupported inputs,
+ * models that fail to load), 404 for unknown models and versions, 503 for models not
+ * available, 500 for the server's own failures, and the HTTP-level codes (401, 403, 405,
+ * 408, 409, 413, 415) as appcore_error_http_status().
+ *
+ * @return an HTTP status; 500 for an unknown protocol or code. Thread-safe.
+ */
+APPCORE_API int appcore_protocol_http_status(appcore_protocol protocol, int code);
+
+/**
+ * The error body of a protocol for @p err: appcore_error_json() for
+ * #APPCORE_PROTOCOL_APPCORE, `{"error":"message"}` otherwise (ASCII; bytes that are not
+ * UTF-8 become U+FFFD).
+ *
+ * @param out     receives the NUL-terminated body; release it with appcore_free().
+ * @param out_len receives its length; may be NULL.
+ * @return APPCORE_OK; APPCORE_EINVAL (NULL arguments, unknown protocol); APPCORE_ENOMEM.
+ *         Thread-safe.
+ */
+APPCORE_API int appcore_protocol_error_json(char **out, size_t *out_len, appcore_protocol protocol,
+					    const appcore_error *err);
 
 APPCORE_END_DECLS
 

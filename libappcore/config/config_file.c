@@ -11,6 +11,7 @@
 #include "config/config_internal.h"
 #include "core/error_internal.h"
 #include "core/utf8.h"
+#include "core/yaml_file.h"
 
 /* A configuration is a page of YAML; anything this big is a mistake. */
 #define AC_CONFIG_MAX_BYTES ((size_t)1024 * 1024)
@@ -23,39 +24,14 @@ struct file_ctx {
 	appcore_error *err;
 };
 
-static void node_position(struct fy_node *node, int *line, int *column)
-{
-	struct fy_token *token =
-	    node != NULL && fy_node_is_scalar(node) ? fy_node_get_scalar_token(node) : NULL;
-	const struct fy_mark *mark = token != NULL ? fy_token_start_mark(token) : NULL;
-
-	/* libfyaml marks are 0-based, and a quoted scalar's token starts after
-	 * its opening quote: point at the quote, where the value starts */
-	*line = mark != NULL ? mark->line + 1 : 1;
-	*column = mark != NULL ? mark->column + 1 : 1;
-	if (mark != NULL && *column > 1 && fy_node_get_style(node) != FYNS_PLAIN)
-		(*column)--;
-}
-
 static int fail_at(struct file_ctx *ctx, struct fy_node *node, const char *what,
 		   const char *problem)
 {
 	int line, column;
 
-	node_position(node, &line, &column);
+	ac_yaml_position(node, &line, &column);
 	return ac_error_set_at(ctx->err, APPCORE_ECONFIG, line, column, "%s:%d:%d: %s: %s",
 			       ctx->path, line, column, what, problem);
-}
-
-static const char *node_kind(struct fy_node *node)
-{
-	if (node == NULL)
-		return "nothing";
-	if (fy_node_is_mapping(node))
-		return "a mapping";
-	if (fy_node_is_sequence(node))
-		return "a list";
-	return "a scalar";
 }
 
 /* The scalar as a NUL-terminated copy, or NULL (with *plain set) for a
@@ -109,7 +85,7 @@ static int load_list(struct file_ctx *ctx, int index, struct fy_node *key_node,
 
 	if (!fy_node_is_sequence(value)) {
 		snprintf(problem, sizeof(problem), "expected a list of numbers, got %s",
-			 node_kind(value));
+			 ac_yaml_kind(value));
 		return fail_at(ctx, fy_node_is_scalar(value) ? value : key_node, k->key, problem);
 	}
 	v->list = calloc((size_t)fy_node_sequence_item_count(value) + 1, sizeof(double));
@@ -128,7 +104,7 @@ static int load_list(struct file_ctx *ctx, int index, struct fy_node *key_node,
 		}
 		if (end == NULL || *end != '\0' || errno != 0 || d != d || d - d != 0) {
 			snprintf(problem, sizeof(problem), "[%zu]: expected a number, got %s%s%s%s",
-				 n, text != NULL ? "'" : "", text != NULL ? text : node_kind(item),
+				 n, text != NULL ? "'" : "", text != NULL ? text : ac_yaml_kind(item),
 				 text != NULL ? "'" : "", quoted ? " (quoted)" : "");
 			free(text);
 			return fail_at(ctx, fy_node_is_scalar(item) ? item : key_node, k->key,
@@ -168,7 +144,7 @@ static int load_key(struct file_ctx *ctx, int index, struct fy_node *key_node,
 			 k->type == AC_CFG_INT    ? "an integer"
 			 : k->type == AC_CFG_BOOL ? "true or false"
 						  : "a string",
-			 node_kind(value));
+			 ac_yaml_kind(value));
 		return fail_at(ctx, key_node, k->key, problem);
 	}
 	/* "8000" in quotes is a string in YAML: accepting it would hide a typo */
@@ -230,7 +206,7 @@ static int load_section(struct file_ctx *ctx, const char *section, size_t sectio
 	if (!fy_node_is_mapping(mapping)) {
 		char problem[128];
 		snprintf(problem, sizeof(problem), "expected a mapping of keys, got %s",
-			 node_kind(mapping));
+			 ac_yaml_kind(mapping));
 		return fail_at(ctx, section_key, what, problem);
 	}
 	while ((pair = fy_node_mapping_iterate(mapping, &iter)) != NULL) {
@@ -264,8 +240,8 @@ static int load_root(struct file_ctx *ctx, struct fy_node *root)
 	if (!fy_node_is_mapping(root))
 		return ac_error_set_at(ctx->err, APPCORE_ECONFIG, 1, 1,
 				       "%s:1:1: expected a mapping of sections "
-				       "(server, model, logging, metrics), got %s",
-				       ctx->path, node_kind(root));
+				       "(server, model, model_repository, logging, metrics), got %s",
+				       ctx->path, ac_yaml_kind(root));
 	while ((pair = fy_node_mapping_iterate(root, &iter)) != NULL) {
 		struct fy_node *key = fy_node_pair_key(pair);
 		const char *name;
@@ -286,101 +262,19 @@ static int load_root(struct file_ctx *ctx, struct fy_node *root)
 	return APPCORE_OK;
 }
 
-static int syntax_error(struct file_ctx *ctx, struct fy_diag *diag)
+static int visit_root(void *ctx, struct fy_node *root)
 {
-	void *iter = NULL;
-	struct fy_diag_error *e = diag != NULL ? fy_diag_errors_iterate(diag, &iter) : NULL;
-
-	if (e == NULL)
-		return ac_error_set(ctx->err, APPCORE_ECONFIG, "%s: not a valid YAML document",
-				    ctx->path);
-	return ac_error_set_at(ctx->err, APPCORE_ECONFIG, e->line, e->column, "%s:%d:%d: %s",
-			       ctx->path, e->line, e->column, e->msg);
-}
-
-/* Read the whole file (at most AC_CONFIG_MAX_BYTES) into a malloc'd buffer. */
-static int read_file(const char *path, char **out, size_t *out_len, appcore_error *err)
-{
-	FILE *file = fopen(path, "rb");
-	char *text;
-	size_t len;
-
-	if (file == NULL)
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot open: %s", path, strerror(errno));
-	text = malloc(AC_CONFIG_MAX_BYTES + 1);
-	if (text == NULL) {
-		fclose(file);
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	len = fread(text, 1, AC_CONFIG_MAX_BYTES + 1, file);
-	if (ferror(file)) {
-		int saved = errno;
-		fclose(file);
-		free(text);
-		return ac_error_set(err, APPCORE_EIO, "%s: cannot read: %s", path, strerror(saved));
-	}
-	fclose(file);
-	if (len > AC_CONFIG_MAX_BYTES) {
-		free(text);
-		return ac_error_set(err, APPCORE_ECONFIG, "%s: larger than %zu bytes", path,
-				    AC_CONFIG_MAX_BYTES);
-	}
-	*out = text;
-	*out_len = len;
-	return APPCORE_OK;
-}
-
-/* YAML is Unicode text. Check it here: libfyaml 0.7.12 loops forever on an
- * invalid UTF-8 sequence in a directive line ("%a \xce0"), so bytes that are
- * not UTF-8 must never reach it. */
-static int check_utf8(const char *path, const char *text, size_t len, appcore_error *err)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	int line = 1, column = 1;
-
-	for (size_t i = 0; i < len;) {
-		size_t seq = ac_utf8_sequence_length(s + i, len - i);
-		if (seq == 0)
-			return ac_error_set_at(err, APPCORE_ECONFIG, line, column,
-					       "%s:%d:%d: invalid UTF-8 (byte 0x%02X)", path, line,
-					       column, (unsigned)s[i]);
-		if (s[i] == '\n') {
-			line++;
-			column = 1;
-		} else {
-			column++;
-		}
-		i += seq;
-	}
-	return APPCORE_OK;
+	return load_root(ctx, root);
 }
 
 int appcore_config_load_file(appcore_config *config, const char *path, appcore_error *err)
 {
-	struct fy_diag_cfg diag_cfg;
-	struct fy_parse_cfg parse_cfg;
-	struct fy_document *doc;
-	struct fy_parser *parser;
-	struct fy_diag *diag;
 	struct file_ctx ctx;
 	const char *slash;
-	char *text = NULL;
-	size_t text_len = 0;
 	int rc;
 
 	if (config == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_config_load_file: NULL argument");
-	/* read it ourselves: libfyaml reports a missing file as a parse diagnostic,
-	 * and the text must be checked before libfyaml sees it */
-	rc = read_file(path, &text, &text_len, err);
-	if (rc != APPCORE_OK)
-		return rc;
-	rc = check_utf8(path, text, text_len, err);
-	if (rc != APPCORE_OK) {
-		free(text);
-		return rc;
-	}
-
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
 	ctx.err = err;
@@ -388,53 +282,7 @@ int appcore_config_load_file(appcore_config *config, const char *path, appcore_e
 	ctx.dir = path;
 	ctx.dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	ac_config_stage_init(&ctx.stage);
-
-	fy_diag_cfg_default(&diag_cfg);
-	diag_cfg.fp = NULL;
-	diag = fy_diag_create(&diag_cfg);
-	if (diag == NULL) {
-		free(text);
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	fy_diag_set_collect_errors(diag, true);
-	memset(&parse_cfg, 0, sizeof(parse_cfg));
-	parse_cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
-	parse_cfg.diag = diag;
-	/* A parser we destroy ourselves: fy_document_build_from_file leaks its
-	 * partial document on syntax errors in 0.7.12. */
-	parser = fy_parser_create(&parse_cfg);
-	if (parser == NULL || fy_parser_set_string(parser, text, text_len) != 0) {
-		fy_parser_destroy(parser);
-		fy_diag_destroy(diag);
-		free(text);
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	}
-	doc = fy_parse_load_document(parser);
-	if (doc == NULL) {
-		void *iter = NULL;
-		/* an empty file (or only comments) is no document, and no error */
-		rc = fy_diag_errors_iterate(diag, &iter) == NULL ? APPCORE_OK
-								 : syntax_error(&ctx, diag);
-	} else {
-		rc = load_root(&ctx, fy_document_root(doc));
-		fy_parse_document_destroy(parser, doc);
-		/* a second document ("---") would be ignored: refuse it instead */
-		if (rc == APPCORE_OK) {
-			struct fy_document *extra = fy_parse_load_document(parser);
-			void *iter = NULL;
-			if (extra != NULL) {
-				fy_parse_document_destroy(parser, extra);
-				rc = ac_error_set(err, APPCORE_ECONFIG,
-						  "%s: only one YAML document is allowed", path);
-			} else if (fy_diag_errors_iterate(diag, &iter) != NULL) {
-				rc = syntax_error(&ctx, diag);
-			}
-		}
-	}
-	fy_parser_destroy(parser);
-	free(text); /* after the parser: its tokens point into the text */
-	/* not fy_diag_unref: in 0.7.12 only destroy frees the collected errors */
-	fy_diag_destroy(diag);
+	rc = ac_yaml_load_file(path, AC_CONFIG_MAX_BYTES, visit_root, &ctx, err);
 	if (rc != APPCORE_OK) {
 		ac_config_stage_discard(&ctx.stage);
 		return rc;

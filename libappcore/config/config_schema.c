@@ -43,6 +43,13 @@ const struct ac_config_key ac_config_keys[] = {
 	    "10000"),
 	KEY("model", "use_best_iteration", "MODEL", "USE_BEST_ITERATION", AC_CFG_BOOL, 0, 0, 0,
 	    NULL, "false"),
+	/* model_repository (issue 13): a directory of models and versions, served instead of
+	 * model.path when set */
+	KEY("model_repository", "path", "MODEL_REPOSITORY", "PATH", AC_CFG_PATH, 0, 0, 1, NULL, ""),
+	KEY("model_repository", "poll_seconds", "MODEL_REPOSITORY", "POLL_SECONDS", AC_CFG_INT, 0,
+	    86400, 0, NULL, "0"),
+	KEY("model_repository", "default_model", "MODEL_REPOSITORY", "DEFAULT_MODEL", AC_CFG_STRING,
+	    0, 0, 1, NULL, ""),
 	KEY("logging", "level", "LOGGING", "LEVEL", AC_CFG_ENUM, 0, 0, 0, level_choices, "info"),
 	KEY("logging", "format", "LOGGING", "FORMAT", AC_CFG_ENUM, 0, 0, 0, format_choices, "json"),
 	KEY("logging", "access_log", "LOGGING", "ACCESS_LOG", AC_CFG_BOOL, 0, 0, 0, NULL, "true"),
@@ -54,7 +61,8 @@ const struct ac_config_key ac_config_keys[] = {
 };
 const size_t ac_config_num_keys = sizeof(ac_config_keys) / sizeof(ac_config_keys[0]);
 
-const char *const ac_config_sections[] = { "server", "model", "logging", "metrics" };
+const char *const ac_config_sections[] = { "server", "model", "model_repository", "logging",
+					    "metrics" };
 const size_t ac_config_num_sections = sizeof(ac_config_sections) / sizeof(ac_config_sections[0]);
 
 /* appcore_config holds a fixed array: a new key must not outgrow it. */

@@ -18,8 +18,6 @@
 #include "protocol/predict_fast.h"
 #include "protocol/predict_json_internal.h"
 
-/* "%.9g" of a float32 is at most 15 characters ("-1.17549435e-38"), plus a comma. */
-#define MAX_NUMBER_CHARS 16
 /* Input floats decoded and predicted at a time on the general path (at least one row): memory
  * stays bounded however many rows a request names and however many features each of its
  * object rows leaves out. */
@@ -40,7 +38,7 @@ int appcore_format_value(char *buffer, size_t size, float value)
 	return snprintf(buffer, size, "%.9g", (double)value);
 }
 
-static const char *kind_of(const json_t *v)
+const char *ac_json_kind(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "object";
@@ -89,10 +87,10 @@ static int cell(float *out, const json_t *v, struct label l, const char *key, si
 		if (key)
 			return ac_error_set(err, APPCORE_EREQUEST,
 					    LABEL_FMT ".%s: expected a number or null, got %s",
-					    LABEL_ARGS(l), key, kind_of(v));
+					    LABEL_ARGS(l), key, ac_json_kind(v));
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    LABEL_FMT "[%zu]: expected a number or null, got %s", LABEL_ARGS(l),
-				    col, kind_of(v));
+				    col, ac_json_kind(v));
 	}
 	d = json_number_value(v);
 	*out = (float)d;
@@ -107,9 +105,10 @@ static int cell(float *out, const json_t *v, struct label l, const char *key, si
 	return APPCORE_OK;
 }
 
-static int row_from_json(float *row, const appcore_model *m, json_t *v, struct label l,
-			 appcore_error *err)
+int ac_json_row(float *row, const appcore_model *m, json_t *v, const char *label, size_t index,
+		bool indexed, appcore_error *err)
 {
+	struct label l = { label, index, indexed };
 	const size_t nf = m->num_features;
 	char label_buf[48];
 	int rc;
@@ -145,7 +144,7 @@ static int row_from_json(float *row, const appcore_model *m, json_t *v, struct l
 		return APPCORE_OK;
 	}
 	return ac_error_set(err, APPCORE_EREQUEST, LABEL_FMT ": expected an array or an object, got %s",
-			    LABEL_ARGS(l), kind_of(v));
+			    LABEL_ARGS(l), ac_json_kind(v));
 }
 
 static int parse_error(const json_error_t *jerr, appcore_error *err)
@@ -173,7 +172,7 @@ static int check_depth(const char *text, size_t len, appcore_error *err)
 }
 
 /* Jansson's document for text, NaN read as null (see json_nan.h). */
-static json_t *load_request_json(const char *text, size_t len, appcore_error *err)
+json_t *ac_json_load_request(const char *text, size_t len, appcore_error *err)
 {
 	json_error_t jerr;
 	json_t *doc;
@@ -204,10 +203,10 @@ int appcore_predict_parse_row(float *row, const appcore_model *model, const char
 
 	if (row == NULL || model == NULL || (text == NULL && len > 0))
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict_parse_row: NULL argument");
-	v = load_request_json(text ? text : "", len, err);
+	v = ac_json_load_request(text ? text : "", len, err);
 	if (v == NULL)
 		return err ? err->code : APPCORE_EPARSE;
-	rc = row_from_json(row, model, v, (struct label){ "row", 0, false }, err);
+	rc = ac_json_row(row, model, v, "row", 0, false, err);
 	json_decref(v);
 	return rc;
 }
@@ -240,7 +239,7 @@ static int output_kind(appcore_output_kind *kind, const json_t *output, appcore_
 	else
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    "\"output\": expected \"value\" or \"margin\", got %s",
-				    kind_of(output));
+				    ac_json_kind(output));
 	return APPCORE_OK;
 }
 
@@ -251,8 +250,23 @@ struct request {
 	size_t iteration_begin, iteration_end;
 };
 
-static int request_fields(struct request *req, json_t *doc, const appcore_predict_options *options,
+/* "model" and "version" name the model a shell should answer with
+ * (appcore_predict_json_target()); the model that answers must be that one. */
+static int check_identity(const json_t *value, const char *member, const char *actual,
 			  appcore_error *err)
+{
+	if (!json_is_string(value))
+		return ac_error_set(err, APPCORE_EREQUEST, "\"%s\": expected a string, got %s",
+				    member, ac_json_kind(value));
+	if (strcmp(json_string_value(value), actual) != 0)
+		return ac_error_set(err, APPCORE_EREQUEST,
+				    "\"%s\": the request names \"%s\" but is answered by \"%s\"",
+				    member, json_string_value(value), actual);
+	return APPCORE_OK;
+}
+
+static int request_fields(struct request *req, json_t *doc, const appcore_model *model,
+			  const appcore_predict_options *options, appcore_error *err)
 {
 	const char *key;
 	json_t *value;
@@ -261,7 +275,7 @@ static int request_fields(struct request *req, json_t *doc, const appcore_predic
 	if (!json_is_object(doc))
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    "expected a JSON object with \"instances\", got %s",
-				    kind_of(doc));
+				    ac_json_kind(doc));
 	req->kind = options->output;
 	req->iteration_begin = options->iteration_begin;
 	req->iteration_end = options->iteration_end;
@@ -274,11 +288,15 @@ static int request_fields(struct request *req, json_t *doc, const appcore_predic
 			    iteration_range(&req->iteration_begin, &req->iteration_end, value, err);
 		else if (strcmp(key, "instances") == 0)
 			rc = APPCORE_OK;
+		else if (strcmp(key, "model") == 0)
+			rc = check_identity(value, key, model->name, err);
+		else if (strcmp(key, "version") == 0)
+			rc = check_identity(value, key, model->version, err);
 		else
 			rc = ac_error_set(
 			    err, APPCORE_EREQUEST,
 			    "unknown member \"%s\"; expected \"instances\" and optionally "
-			    "\"output\" and \"iteration_range\"",
+			    "\"output\", \"iteration_range\", \"model\" and \"version\"",
 			    key);
 		if (rc != APPCORE_OK)
 			return rc;
@@ -289,7 +307,7 @@ static int request_fields(struct request *req, json_t *doc, const appcore_predic
 	if (!json_is_array(req->instances))
 		return ac_error_set(err, APPCORE_EREQUEST,
 				    "\"instances\": expected an array of rows, got %s",
-				    kind_of(req->instances));
+				    ac_json_kind(req->instances));
 	if (json_array_size(req->instances) == 0)
 		return ac_error_set(err, APPCORE_EREQUEST, "\"instances\" is empty");
 	if (options->max_batch_rows > 0 &&
@@ -299,7 +317,7 @@ static int request_fields(struct request *req, json_t *doc, const appcore_predic
 	return APPCORE_OK;
 }
 
-/* The response text, sized for every row up front: at most MAX_NUMBER_CHARS per number. */
+/* The response text, sized for every row up front: at most AC_MAX_NUMBER_CHARS per number. */
 struct writer {
 	char *body;
 	char *p;
@@ -312,7 +330,7 @@ static bool writer_open(struct writer *w, const appcore_model *m, size_t rows, s
 {
 	static const char head[] = "{\"predictions\":[";
 	size_t cap =
-	    sizeof(head) + rows * (width * MAX_NUMBER_CHARS + 3) + m->response_suffix_len + 1;
+	    sizeof(head) + rows * (width * AC_MAX_NUMBER_CHARS + 3) + m->response_suffix_len + 1;
 
 	w->body = malloc(cap);
 	if (w->body == NULL)
@@ -320,31 +338,41 @@ static bool writer_open(struct writer *w, const appcore_model *m, size_t rows, s
 	memcpy(w->body, head, sizeof(head) - 1);
 	w->p = w->body + sizeof(head) - 1;
 	w->width = width;
-	w->as_array = width > 1 || m->objective->transform == AC_TRANSFORM_SOFTPROB;
+	w->as_array = ac_rows_as_array(m, width);
 	w->rows = 0;
 	return true;
 }
 
-static void writer_rows(struct writer *w, const float *values, size_t rows)
+char *ac_write_rows(char *p, const float *values, size_t rows, size_t width, bool as_array,
+		    bool comma_first)
 {
-	char *p = w->p;
-
 	for (size_t r = 0; r < rows; r++) {
-		if (w->rows++ > 0)
+		if (r > 0 || comma_first)
 			*p++ = ',';
-		if (w->as_array)
+		if (as_array)
 			*p++ = '[';
-		for (size_t k = 0; k < w->width; k++) {
+		for (size_t k = 0; k < width; k++) {
 			if (k > 0)
 				*p++ = ',';
 			/* the engine (another file) wrote every value */
 			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
-			p += appcore_format_value(p, MAX_NUMBER_CHARS, values[r * w->width + k]);
+			p += appcore_format_value(p, AC_MAX_NUMBER_CHARS, values[r * width + k]);
 		}
-		if (w->as_array)
+		if (as_array)
 			*p++ = ']';
 	}
-	w->p = p;
+	return p;
+}
+
+bool ac_rows_as_array(const appcore_model *m, size_t width)
+{
+	return width > 1 || m->objective->transform == AC_TRANSFORM_SOFTPROB;
+}
+
+static void writer_rows(struct writer *w, const float *values, size_t rows)
+{
+	w->p = ac_write_rows(w->p, values, rows, w->width, w->as_array, w->rows > 0);
+	w->rows += rows;
 }
 
 static void writer_close(struct writer *w, const appcore_model *m, appcore_response *out)
@@ -394,10 +422,10 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	json_t *doc;
 	int rc;
 
-	doc = load_request_json(body, body_len, err);
+	doc = ac_json_load_request(body, body_len, err);
 	if (doc == NULL)
 		return err ? err->code : APPCORE_EPARSE;
-	if ((rc = request_fields(&req, doc, options, err)) != APPCORE_OK ||
+	if ((rc = request_fields(&req, doc, model, options, err)) != APPCORE_OK ||
 	    (rc = ac_model_tree_range(&tree_begin, &tree_end, model, req.iteration_begin,
 				      req.iteration_end, err)) != APPCORE_OK)
 		goto out;
@@ -417,9 +445,9 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 		float *values = rows + block * nf;
 
 		for (size_t i = 0; i < count; i++) {
-			rc = row_from_json(rows + i * nf, model,
-					   json_array_get(req.instances, start + i),
-					   (struct label){ "instances", start + i, true }, err);
+			rc = ac_json_row(rows + i * nf, model,
+					 json_array_get(req.instances, start + i), "instances",
+					 start + i, true, err);
 			if (rc != APPCORE_OK)
 				goto out;
 		}
@@ -451,10 +479,10 @@ int ac_predict_decode_general(float **rows_out, size_t *n_out, appcore_output_ki
 
 	*rows_out = NULL;
 	*n_out = 0;
-	doc = load_request_json(body, body_len, err);
+	doc = ac_json_load_request(body, body_len, err);
 	if (doc == NULL)
 		return err ? err->code : APPCORE_EPARSE;
-	if ((rc = request_fields(&req, doc, options, err)) != APPCORE_OK)
+	if ((rc = request_fields(&req, doc, model, options, err)) != APPCORE_OK)
 		goto out;
 	n = json_array_size(req.instances);
 	if ((rows = malloc((n ? n : 1) * nf * sizeof(float))) == NULL) {
@@ -462,8 +490,8 @@ int ac_predict_decode_general(float **rows_out, size_t *n_out, appcore_output_ki
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = row_from_json(rows + i * nf, model, json_array_get(req.instances, i),
-				   (struct label){ "instances", i, true }, err);
+		rc = ac_json_row(rows + i * nf, model, json_array_get(req.instances, i), "instances",
+				 i, true, err);
 		if (rc != APPCORE_OK)
 			goto out;
 	}
@@ -484,25 +512,34 @@ static size_t max_width(const appcore_model *model)
 	return value > margin ? value : margin;
 }
 
+int ac_protocol_start(appcore_response *out, const appcore_model *model, const char **body,
+		      size_t body_len, const appcore_predict_options **options,
+		      const char *function, appcore_error *err)
+{
+	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
+
+	if (out == NULL || model == NULL || (*body == NULL && body_len > 0))
+		return ac_error_set(err, APPCORE_EINVAL, "%s: NULL argument", function);
+	memset(out, 0, sizeof(*out));
+	if (*options == NULL)
+		*options = &defaults;
+	if (*body == NULL)
+		*body = "";
+	return ac_predict_options_check(*options, err);
+}
+
 int appcore_predict_json(appcore_response *out, const appcore_model *model, const char *body,
 			 size_t body_len, const appcore_predict_options *options,
 			 appcore_error *err)
 {
-	static const appcore_predict_options defaults = APPCORE_PREDICT_OPTIONS_INIT;
 	appcore_output_kind kind;
 	float *rows = NULL;
 	size_t n;
 	int rc;
 
-	if (out == NULL || model == NULL || (body == NULL && body_len > 0))
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_predict_json: NULL argument");
-	memset(out, 0, sizeof(*out));
-	if (options == NULL)
-		options = &defaults;
-	if ((rc = ac_predict_options_check(options, err)) != APPCORE_OK)
+	if ((rc = ac_protocol_start(out, model, &body, body_len, &options, "appcore_predict_json",
+				    err)) != APPCORE_OK)
 		return rc;
-	if (body == NULL)
-		body = "";
 	if (ac_predict_fast_parse(body, body_len, model->num_features, max_width(model),
 				  options->max_batch_rows, options->output, &rows, &n, &kind)) {
 		rc = answer_fast(out, model, rows, n, kind, options, err);
@@ -510,4 +547,67 @@ int appcore_predict_json(appcore_response *out, const appcore_model *model, cons
 		return rc;
 	}
 	return answer_general(out, model, body, body_len, options, err);
+}
+
+/* memmem(), which C11 and POSIX lack */
+static bool contains(const char *text, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= len; i++) {
+		const char *p = memchr(text + i, needle[0], len - n + 1 - i);
+		if (p == NULL)
+			return false;
+		i = (size_t)(p - text);
+		if (memcmp(p, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+int appcore_predict_json_target(char **name, char **version, const char *body, size_t body_len,
+				appcore_error *err)
+{
+	appcore_error parse_err;
+	json_t *doc, *value;
+	int rc = APPCORE_OK;
+
+	if (name == NULL || version == NULL || (body == NULL && body_len > 0))
+		return ac_error_set(err, APPCORE_EINVAL,
+				    "appcore_predict_json_target: NULL argument");
+	*name = NULL;
+	*version = NULL;
+	/* the common request names no model: no second parse for it */
+	if (body == NULL || (!contains(body, body_len, "\"model\"") &&
+			     !contains(body, body_len, "\"version\"")))
+		return APPCORE_OK;
+	doc = ac_json_load_request(body, body_len, &parse_err);
+	if (doc == NULL && parse_err.code == APPCORE_ENOMEM)
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	/* not JSON: the prediction that follows reports it, with its position */
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		return APPCORE_OK;
+	}
+	value = json_object_get(doc, "model");
+	if (value != NULL && !json_is_string(value))
+		rc = ac_error_set(err, APPCORE_EREQUEST, "\"model\": expected a string, got %s",
+				  ac_json_kind(value));
+	else if (value != NULL && (*name = strdup(json_string_value(value))) == NULL)
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	value = json_object_get(doc, "version");
+	if (rc == APPCORE_OK && value != NULL && !json_is_string(value))
+		rc = ac_error_set(err, APPCORE_EREQUEST, "\"version\": expected a string, got %s",
+				  ac_json_kind(value));
+	else if (rc == APPCORE_OK && value != NULL &&
+		 (*version = strdup(json_string_value(value))) == NULL)
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	json_decref(doc);
+	if (rc != APPCORE_OK) {
+		free(*name);
+		free(*version);
+		*name = NULL;
+		*version = NULL;
+	}
+	return rc;
 }
