@@ -22,7 +22,7 @@ FROM ${BASE_IMAGE} AS builder
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		meson ninja-build pkg-config gcc libc6-dev binutils python3 \
-		libcivetweb-dev libjansson-dev libfyaml-dev check \
+		libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev \
 	&& rm -rf /var/lib/apt/lists/*
 
 # The build context has no .git (see .dockerignore), so Meson's `git rev-parse` for the build
@@ -83,7 +83,7 @@ RUN set -eu; \
 FROM ${BASE_IMAGE} AS runtime-debian
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		libcivetweb1 libjansson4 libfyaml0 \
+		libcivetweb1 libjansson4 libfyaml0 libpq5 zlib1g libssl3 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd -g 10001 appcore && useradd -u 10001 -g 10001 -M -d /nonexistent -s /usr/sbin/nologin appcore
 COPY --from=rootfs /rootfs/usr/local/ /usr/local/

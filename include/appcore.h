@@ -12,6 +12,7 @@
 #include "appcore/metrics.h"
 #include "appcore/model.h"
 #include "appcore/predict.h"
+#include "appcore/predlog.h"
 #include "appcore/protocol.h"
 #include "appcore/version.h"
 
