@@ -39,6 +39,8 @@ struct app {
 	atomic_llong last_finish_ns;
 
 	struct server_metrics metrics;
+	/* prediction_log.enabled: every answered prediction is recorded (prediction_log.c) */
+	appcore_predlog *predlog;
 };
 
 static inline appcore_model *app_model(struct app *app)

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
+#include "prediction_log.h"
 #include "routes.h"
 
 /* Why a load balancer should not send new work here, or NULL. While
@@ -185,6 +186,11 @@ int handle_predict(struct request *req)
 		return http_send_appcore_error(req, 0, NULL, &err);
 	}
 	free(body);
+	if ((status = prediction_log_record(req, app_model(app), response.inputs, response.rows,
+					    response.outputs, response.output_kind)) != 0) {
+		appcore_response_dispose(&response);
+		return status;
+	}
 	server_metrics_predicted(&app->metrics, response.rows);
 	status = http_send_json(req, 200, response.body, response.body_len);
 	appcore_response_dispose(&response);

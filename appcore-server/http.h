@@ -29,6 +29,8 @@ struct request {
 	int status;         /* the status sent, 0 before */
 	size_t bytes_in;    /* request body bytes read */
 	size_t bytes_out;   /* response bytes written */
+	long long received_unix_us; /* CLOCK_REALTIME at arrival, for the prediction log */
+	long long started_ns;       /* CLOCK_MONOTONIC at arrival */
 };
 
 void request_init(struct request *req, struct mg_connection *conn, struct app *app);

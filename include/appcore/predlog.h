@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "config.h"
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
@@ -130,6 +131,22 @@ typedef struct appcore_predlog_options {
  */
 APPCORE_API int appcore_predlog_options_init(appcore_predlog_options *options,
 					     unsigned int version);
+
+/**
+ * Set prediction-log options from the `prediction_log` section of a configuration (url,
+ * password_file, spool_dir, sample_rate, include_inputs, on_disk_full, queue_rows,
+ * batch_rows, sync_interval_ms, fsync, spool_max_bytes, connect_timeout_ms,
+ * write_timeout_ms, shutdown_timeout_ms; configs/config.yaml documents them), so every
+ * program reads them alike. `prediction_log.enabled` is the caller's to check. Strings point
+ * into @p config, which must outlive appcore_predlog_open(). `metrics` and `logger` are left
+ * as they are: initialise @p options first.
+ *
+ * @return APPCORE_OK; APPCORE_EINVAL for NULL arguments or an unknown options version.
+ *         Thread-safe.
+ */
+APPCORE_API int appcore_predlog_options_from_config(appcore_predlog_options *options,
+						    const appcore_config *config,
+						    appcore_error *err);
 
 /**
  * Open a prediction log: check the options, read the password file, create and lock the

@@ -71,9 +71,16 @@ static void retire_active(appcore_predlog *log, struct active *a)
 static int ensure_active(appcore_predlog *log, struct active *a)
 {
 	uint64_t id;
+	bool caught_up;
 	int fd;
 
-	if (a->fd >= 0 && a->size < PL_SEGMENT_BYTES)
+	pthread_mutex_lock(&log->lock);
+	caught_up = log->sent.segment == a->id && log->sent.offset >= a->size;
+	pthread_mutex_unlock(&log->lock);
+	/* a new segment when this one is full, or when everything in it is in PostgreSQL and
+	 * it is worth deleting: disk space comes back without waiting for it to fill */
+	if (a->fd >= 0 && a->size < PL_SEGMENT_BYTES &&
+	    !(caught_up && a->size >= PL_SEGMENT_RECLAIM_BYTES))
 		return 0;
 	retire_active(log, a);
 	pthread_mutex_lock(&log->lock);
@@ -89,7 +96,7 @@ static int ensure_active(appcore_predlog *log, struct active *a)
 		pl_spool_unlink_segment(&log->spool, id);
 		return ENOMEM;
 	}
-	pl_set_spool_bytes(log, log->spool.total_bytes);
+	pl_refresh_spool_bytes(log);
 	pthread_mutex_unlock(&log->lock);
 	a->fd = fd;
 	a->id = id;
@@ -114,11 +121,8 @@ static int append(appcore_predlog *log, struct active *a, struct pl_record **lis
 
 		if ((rc = ensure_active(log, a)) != 0)
 			return rc;
-		pthread_mutex_lock(&log->lock);
-		room = log->spool.total_bytes >= log->spool_max_bytes
-			   ? 0
-			   : log->spool_max_bytes - log->spool.total_bytes;
-		pthread_mutex_unlock(&log->lock);
+		room = atomic_load(&log->spool_bytes_now);
+		room = room >= log->spool_max_bytes ? 0 : log->spool_max_bytes - room;
 		for (; r != NULL && n < (int)(sizeof(iov) / sizeof(iov[0])); r = r->next) {
 			if (bytes + r->size > room || (n > 0 && a->size + bytes >= PL_SEGMENT_BYTES))
 				break;
@@ -148,7 +152,7 @@ static int append(appcore_predlog *log, struct active *a, struct pl_record **lis
 			}
 			log->spooled_end = (struct pl_position){ a->id, a->size };
 			log->seq_spooled = last->seq;
-			pl_set_spool_bytes(log, log->spool.total_bytes);
+			pl_refresh_spool_bytes(log);
 		}
 		pthread_mutex_unlock(&log->lock);
 		/* the frames are written: release them */

@@ -82,10 +82,17 @@ void pl_set_queue_rows(appcore_predlog *log, size_t rows)
 	gauge(log->metrics.queue_rows, (double)rows);
 }
 
-void pl_set_spool_bytes(appcore_predlog *log, unsigned long long bytes)
+void pl_refresh_spool_bytes(appcore_predlog *log)
 {
-	atomic_store(&log->spool_bytes_now, bytes);
-	gauge(log->metrics.spool_bytes, (double)bytes);
+	const struct pl_spool *spool = &log->spool;
+	unsigned long long unsent = spool->total_bytes;
+
+	/* the sender's segment is sent up to log->sent; earlier ones are gone */
+	if (spool->count > 0 && spool->segments[0].id == log->sent.segment)
+		unsent -= log->sent.offset < spool->segments[0].size ? log->sent.offset
+								      : spool->segments[0].size;
+	atomic_store(&log->spool_bytes_now, unsent);
+	gauge(log->metrics.spool_bytes, (double)unsent);
 }
 
 void pl_set_database_up(appcore_predlog *log, int up)
@@ -376,7 +383,7 @@ int appcore_predlog_open(appcore_predlog **out, const appcore_predlog_options *o
 		goto fail;
 	if (o->metrics != NULL && (rc = register_metrics(log, o->metrics, err)) != APPCORE_OK)
 		goto fail;
-	pl_set_spool_bytes(log, log->spool.total_bytes);
+	pl_refresh_spool_bytes(log);
 	if (log->spool.count > 0) {
 		char detail[96];
 		snprintf(detail, sizeof(detail), "%zu segments, %llu bytes to replay",

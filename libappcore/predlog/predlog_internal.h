@@ -107,7 +107,8 @@ struct appcore_predlog {
 void pl_count(appcore_predlog *log, enum pl_counter counter, unsigned long long n);
 void pl_count_dropped(appcore_predlog *log, enum pl_drop_reason reason, unsigned long long n);
 void pl_set_queue_rows(appcore_predlog *log, size_t rows);
-void pl_set_spool_bytes(appcore_predlog *log, unsigned long long bytes);
+/* Recompute the spool bytes not yet in PostgreSQL (lock held): what spool_max_bytes limits. */
+void pl_refresh_spool_bytes(appcore_predlog *log);
 void pl_set_database_up(appcore_predlog *log, int up);
 void pl_set_full(appcore_predlog *log, bool full);
 

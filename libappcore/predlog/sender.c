@@ -130,7 +130,6 @@ static bool next_data(struct sender *s, uint64_t *limit, bool *active)
 static void delete_finished(struct sender *s)
 {
 	struct pl_spool *spool = &s->log->spool;
-	unsigned long long unsent;
 
 	while (spool->count > 0) {
 		struct pl_segment *first = &spool->segments[0];
@@ -143,11 +142,7 @@ static void delete_finished(struct sender *s)
 		pl_spool_unlink_segment(spool, first->id);
 		pl_spool_remove_first(spool);
 	}
-	unsent = spool->total_bytes;
-	if (spool->count > 0 && spool->segments[0].id == s->cur.segment)
-		unsent -= s->cur.offset < spool->segments[0].size ? s->cur.offset
-								   : spool->segments[0].size;
-	pl_set_spool_bytes(s->log, unsent);
+	pl_refresh_spool_bytes(s->log);
 }
 
 static bool read_at(struct sender *s, uint64_t offset, size_t len)

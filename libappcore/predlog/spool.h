@@ -17,6 +17,8 @@
 #define PL_SPOOL_HEADER_SIZE 16u
 /* A segment is closed once it holds this much. */
 #define PL_SEGMENT_BYTES (4u * 1024u * 1024u)
+/* ... or once it holds this much and all of it is in PostgreSQL (then it is deleted). */
+#define PL_SEGMENT_RECLAIM_BYTES (64u * 1024u)
 
 /* A place in the spool: segment id and byte offset. */
 struct pl_position {
