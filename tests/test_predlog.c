@@ -377,6 +377,52 @@ START_TEST(metrics_are_registered_once)
 }
 END_TEST
 
+
+START_TEST(options_from_the_prediction_log_section)
+{
+	appcore_predlog_options o = APPCORE_PREDLOG_OPTIONS_INIT;
+	appcore_config *config = NULL;
+	appcore_error err;
+	char *const env[] = { "APPCORE_PREDICTION_LOG_URL=postgresql://u@h/db",
+			      "APPCORE_PREDICTION_LOG_SAMPLE_RATE=0.25",
+			      "APPCORE_PREDICTION_LOG_ON_DISK_FULL=drop", NULL };
+	char *const bad_env[] = { "APPCORE_PREDICTION_LOG_SAMPLE_RATE=1.5", NULL };
+	char *const typo_env[] = { "APPCORE_PREDICTION_LOG_SAMPLERATE=1", NULL };
+	double rate = 0;
+
+	ck_assert_int_eq(appcore_config_new(&config, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_config_apply_env(config, env, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_config_set(config, "prediction_log.batch_rows", "250",
+					    APPCORE_CONFIG_FLAG, &err),
+			 APPCORE_OK);
+	ck_assert_int_eq(appcore_config_get_double(&rate, config, "prediction_log.sample_rate", &err),
+			 APPCORE_OK);
+	ck_assert(rate == 0.25);
+	ck_assert_int_eq(appcore_predlog_options_from_config(&o, config, &err), APPCORE_OK);
+	ck_assert_str_eq(o.conninfo, "postgresql://u@h/db");
+	ck_assert_str_eq(o.spool_dir, "/var/lib/appcore/prediction-log");
+	ck_assert(o.sample_rate == 0.25);
+	ck_assert_int_eq(o.on_disk_full, APPCORE_PREDLOG_FULL_DROP);
+	ck_assert_uint_eq(o.batch_rows, 250);
+	ck_assert_uint_eq(o.sync_interval_ms, 200);
+	ck_assert_int_eq(o.include_inputs, 1);
+
+	/* the number type: range and syntax checked like every other key */
+	ck_assert_int_eq(appcore_config_apply_env(config, bad_env, &err), APPCORE_ECONFIG);
+	ck_assert_str_eq(err.message,
+			 "APPCORE_PREDICTION_LOG_SAMPLE_RATE: must be between 0 and 1, got 1.5");
+	ck_assert_int_eq(appcore_config_set(config, "prediction_log.sample_rate", "half",
+					    APPCORE_CONFIG_FLAG, &err),
+			 APPCORE_ECONFIG);
+	ck_assert_str_eq(err.message, "prediction_log.sample_rate: expected a number, got 'half'");
+	ck_assert_int_eq(appcore_config_apply_env(config, typo_env, &err), APPCORE_ECONFIG);
+	ck_assert_str_eq(err.message, "APPCORE_PREDICTION_LOG_SAMPLERATE: unknown configuration "
+				      "variable (did you mean APPCORE_PREDICTION_LOG_SAMPLE_RATE?)");
+	ck_assert_int_eq(appcore_predlog_options_from_config(NULL, config, &err), APPCORE_EINVAL);
+	appcore_config_free(config);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("predlog");
@@ -391,6 +437,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, record_validates_its_entry);
 	tcase_add_test(tc, full_spool_refuses_or_drops_and_counts);
 	tcase_add_test(tc, metrics_are_registered_once);
+	tcase_add_test(tc, options_from_the_prediction_log_section);
 	suite_add_tcase(s, tc);
 	return s;
 }

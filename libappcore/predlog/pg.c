@@ -15,7 +15,7 @@
 /* Longest a poll sleeps before checking the abort deadline again. */
 #define POLL_SLICE_MS 50
 /* COPY data is handed to libpq in pieces of this size. */
-#define COPY_CHUNK (64 * 1024)
+#define COPY_CHUNK ((size_t)64 << 10)
 
 struct pl_pg {
 	PGconn *conn;

@@ -258,12 +258,12 @@ static int check_options(const appcore_predlog_options *o, appcore_error *err)
 	    o->on_disk_full != APPCORE_PREDLOG_FULL_DROP)
 		return ac_error_set(err, APPCORE_ECONFIG, "prediction_log.on_disk_full: unknown "
 				    "policy %d", (int)o->on_disk_full);
-	if (o->spool_max_bytes < PL_SEGMENT_BYTES / 64 || o->connect_timeout_ms == 0 ||
+	if (o->spool_max_bytes < PL_SPOOL_MIN_BYTES || o->connect_timeout_ms == 0 ||
 	    o->write_timeout_ms == 0)
 		return ac_error_set(err, APPCORE_ECONFIG,
-				    "prediction_log: spool_max_bytes must be at least %u, "
+				    "prediction_log: spool_max_bytes must be at least %llu, "
 				    "connect_timeout_ms and write_timeout_ms at least 1",
-				    PL_SEGMENT_BYTES / 64);
+				    (unsigned long long)PL_SPOOL_MIN_BYTES);
 	return APPCORE_OK;
 }
 
@@ -599,7 +599,7 @@ int appcore_predlog_key_id(char *out, const char *key, size_t key_len)
 	if (EVP_Digest(key ? key : "", key_len, digest, &digest_len, EVP_sha256(), NULL) != 1 ||
 	    digest_len < 8)
 		return APPCORE_EINTERNAL;
-	for (int i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		out[2 * i] = hex[digest[i] >> 4];
 		out[2 * i + 1] = hex[digest[i] & 15];
 	}

@@ -71,7 +71,7 @@ struct pl_record *pl_record_build(const appcore_predlog_entry *entry, const uint
 	strings[1] = appcore_model_name(entry->model);
 	strings[2] = appcore_model_version(entry->model);
 	strings[3] = entry->client ? entry->client : "";
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		lens[i] = strlen(strings[i]);
 		if (lens[i] > UINT16_MAX) {
 			*too_large = true;
@@ -116,10 +116,10 @@ struct pl_record *pl_record_build(const appcore_predlog_entry *entry, const uint
 	received = entry->received_unix_us != 0 ? entry->received_unix_us : now_unix_us();
 	memcpy(p + 32, &received, sizeof(received));
 	memcpy(p + 40, &latency, sizeof(latency));
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < 4; i++)
 		put_u16(p + 48 + 2 * i, (uint16_t)lens[i]);
 	p += PAYLOAD_FIXED;
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		memcpy(p, strings[i], lens[i]);
 		p += lens[i];
 	}
@@ -187,7 +187,7 @@ bool pl_frame_view(struct pl_view *v, const unsigned char *frame, size_t size)
 	memcpy(v->record_id, p + 16, 16);
 	memcpy(&v->received_us, p + 32, sizeof(v->received_us));
 	memcpy(&v->latency_seconds, p + 40, sizeof(v->latency_seconds));
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		lens[i] = get_u16(p + 48 + 2 * i);
 		strings += lens[i];
 	}

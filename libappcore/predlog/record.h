@@ -18,7 +18,7 @@
 #define PL_FRAME_HEADER 12u        /* magic, payload length, CRC-32 */
 /* A frame longer than this is corruption, not a request (server.max_body_bytes is far
  * smaller). */
-#define PL_FRAME_MAX (256u * 1024u * 1024u)
+#define PL_FRAME_MAX ((size_t)256 << 20)
 
 /* A frame waiting in the queue. */
 struct pl_record {

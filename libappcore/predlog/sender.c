@@ -20,7 +20,7 @@
 /* While idle, check the connection this often (a restarted server closes it). */
 #define IDLE_CHECK_MS 1000
 /* Bytes read from a segment at a time (more when one frame is larger). */
-#define READ_WINDOW (1024u * 1024u)
+#define READ_WINDOW ((size_t)1 << 20)
 
 /* One request of the batch: its COPY text and rows, to resend alone if the batch is
  * rejected. */

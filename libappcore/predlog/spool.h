@@ -16,9 +16,11 @@
 #define PL_SPOOL_HEADER "appcore-spool 1\n"
 #define PL_SPOOL_HEADER_SIZE 16u
 /* A segment is closed once it holds this much. */
-#define PL_SEGMENT_BYTES (4u * 1024u * 1024u)
+#define PL_SEGMENT_BYTES ((uint64_t)4 << 20)
 /* ... or once it holds this much and all of it is in PostgreSQL (then it is deleted). */
-#define PL_SEGMENT_RECLAIM_BYTES (64u * 1024u)
+#define PL_SEGMENT_RECLAIM_BYTES ((uint64_t)64 << 10)
+/* Smallest spool_max_bytes accepted (prediction_log.spool_max_bytes has the same minimum). */
+#define PL_SPOOL_MIN_BYTES ((uint64_t)64 << 10)
 
 /* A place in the spool: segment id and byte offset. */
 struct pl_position {

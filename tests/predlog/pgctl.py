@@ -106,14 +106,19 @@ class Postgres:
 
     def pause(self):
         """SIGSTOP the postmaster and every backend: connections hang instead of failing."""
-        for pid in self.pids():
-            os.kill(pid, signal.SIGSTOP)
+        self._signal_all(signal.SIGSTOP)
         self.paused = True
 
     def resume(self):
-        for pid in self.pids():
-            os.kill(pid, signal.SIGCONT)
+        self._signal_all(signal.SIGCONT)
         self.paused = False
+
+    def _signal_all(self, signum):
+        for pid in self.pids():
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass  # a backend that just exited
 
     def pids(self):
         """The postmaster and its children."""

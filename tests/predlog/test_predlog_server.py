@@ -349,10 +349,18 @@ class DatabaseFailures(PredictionLogCase):
         load.stop()
         logs = "".join(server.lines)
         self.assertIn("prediction log: closed", logs)
+        # a torn write at the end of the spool (what a power cut leaves) is skipped, loudly
+        segments = sorted(f for f in os.listdir(self.spool) if f.endswith(".spool"))
+        with open(os.path.join(self.spool, segments[-1]), "ab") as f:
+            f.write(b"ACPL\x40\x00\x00\x00torn")
         PG.start()
         server = self.start_server()
         self.wait_rows(load.rows())
         self.assert_exactly_once(load.answered)
+        serverctl.poll_until(lambda: "prediction log: damaged spool" in "".join(server.lines), 10,
+                             "the damaged tail reported")
+        self.assertIn("frame cut short", "".join(server.lines))
+        self.assertIn("prediction log: spool from an earlier run", "".join(server.lines))
         self.assertEqual(server.stop(), 0)
 
     def test_kill9_keeps_rows_synced_before_it_and_duplicates_none(self):
