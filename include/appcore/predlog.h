@@ -16,12 +16,12 @@
  *    durability window. A process killed with SIGKILL loses at most the rows answered in the
  *    last `sync_interval_ms` (plus the time one sync takes); with `fsync`, the same holds for a
  *    power cut.
- * 3. A sender thread reads the spool in order and writes it to PostgreSQL with libpq, in
- *    batches of `batch_rows`: COPY into a temporary table, then
- *    `INSERT ... ON CONFLICT DO NOTHING` on the primary key (record id, row index), one
- *    transaction per batch. A spool segment is deleted once every row in it is committed.
- *    Replaying a batch is therefore harmless, which is how a crash between a commit and the
- *    deletion of a segment cannot duplicate a row.
+ * 3. A sender thread reads the spool in order and writes it to PostgreSQL with libpq, one
+ *    transaction per batch of `batch_rows`: COPY into the table, whose primary key is
+ *    (record id, row index); a batch that meets rows already there (resent after a crash) is
+ *    sent again through a temporary table with `INSERT ... ON CONFLICT DO NOTHING`. A spool
+ *    segment is deleted once every row in it is committed. Replaying a batch is therefore
+ *    harmless: a crash between a commit and the deletion of a segment cannot duplicate a row.
  * 4. When PostgreSQL is down, refuses, or does not answer within `write_timeout_ms`, rows
  *    simply stay in the spool; the sender reconnects with backoff and resumes where it was.
  *    An existing spool is replayed when a log is opened.

@@ -80,6 +80,12 @@ int pl_pg_check_conninfo(const char *conninfo, char *errbuf, size_t errsize)
 	return 0;
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int pl_pg_connect(struct pl_pg **out, const char *conninfo, const char *password,
 		  int64_t deadline_ms, const atomic_llong *abort_at, char *errbuf, size_t errsize)
 {
@@ -119,6 +125,8 @@ int pl_pg_connect(struct pl_pg **out, const char *conninfo, const char *password
 		PQfinish(conn);
 		return PL_PG_DOWN;
 	}
+	/* NOTICEs ("already exists, skipping") would go to stderr: the log says what matters */
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	pg->conn = conn;
 	*out = pg;
 	return PL_PG_OK;
@@ -177,6 +185,8 @@ static int classify(const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	if (state != NULL && strcmp(state, "23505") == 0)
+		return PL_PG_DUPLICATE;
 	if (state != NULL && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 		return PL_PG_REJECTED;
 	return PL_PG_DOWN;
@@ -313,14 +323,18 @@ int pl_pg_prepare(struct pl_pg *pg, int *version, int64_t deadline,
 	return rc == PL_PG_OK ? PL_PG_OK : PL_PG_DOWN;
 }
 
-/* COPY the batch into the staging table (inside the caller's transaction). */
-static int copy_in(struct pl_pg *pg, const char *data, size_t len, int64_t deadline,
-		   const atomic_llong *abort_at, char *errbuf, size_t errsize)
+/* COPY the batch into a table (inside the caller's transaction); *copied receives the rows. */
+static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t len,
+		   unsigned long long *copied, int64_t deadline, const atomic_llong *abort_at,
+		   char *errbuf, size_t errsize)
 {
+	char command[256];
 	PGresult *res;
 	int rc = PL_PG_OK, sent;
 
-	if (!PQsendQuery(pg->conn, "COPY appcore_predictions_in (" PL_COPY_COLUMNS ") FROM STDIN") ||
+	snprintf(command, sizeof(command), "COPY %s (" PL_COPY_COLUMNS ") FROM STDIN", table);
+	*copied = 0;
+	if (!PQsendQuery(pg->conn, command) ||
 	    flush_out(pg, deadline, abort_at) != 0 || next_result(pg, &res, deadline, abort_at) != 0) {
 		set_error(errbuf, errsize, "database connection lost", PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
@@ -371,22 +385,49 @@ static int copy_in(struct pl_pg *pg, const char *data, size_t len, int64_t deadl
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == PL_PG_OK) {
 			rc = classify(res);
 			set_error(errbuf, errsize, "COPY failed", PQresultErrorMessage(res));
+		} else if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			*copied = strtoull(PQcmdTuples(res), NULL, 10);
 		}
 		PQclear(res);
 	}
 	return rc;
 }
 
+/* A batch in one transaction. The common case, rows never sent before, is one COPY straight
+ * into the table. Only when that meets a row already there (a batch resent after a crash or a
+ * lost COMMIT acknowledgement: unique_violation) is it rolled back and sent through the staging
+ * table with ON CONFLICT DO NOTHING, which skips exactly the rows already present. */
 int pl_pg_write_batch(struct pl_pg *pg, const char *copy, size_t len, unsigned long long *inserted,
 		      int64_t deadline, const atomic_llong *abort_at, char *errbuf, size_t errsize)
 {
+	unsigned long long copied = 0;
 	struct run_out out;
 	int rc;
 
 	*inserted = 0;
 	rc = run(pg, "BEGIN", NULL, deadline, abort_at, errbuf, errsize);
 	if (rc == PL_PG_OK)
-		rc = copy_in(pg, copy, len, deadline, abort_at, errbuf, errsize);
+		rc = copy_in(pg, "appcore_predictions", copy, len, &copied, deadline, abort_at,
+			     errbuf, errsize);
+	if (rc == PL_PG_OK) {
+		rc = run(pg, "COMMIT", NULL, deadline, abort_at, errbuf, errsize);
+		if (rc == PL_PG_OK) {
+			*inserted = copied;
+			return PL_PG_OK;
+		}
+		if (rc != PL_PG_DUPLICATE)
+			return PL_PG_DOWN; /* the outcome is unknown: resend */
+	}
+	if (rc != PL_PG_DUPLICATE) {
+		if (rc == PL_PG_REJECTED && PQstatus(pg->conn) == CONNECTION_OK)
+			rollback(pg, deadline, abort_at);
+		return rc;
+	}
+	rollback(pg, deadline, abort_at);
+	rc = run(pg, "BEGIN", NULL, deadline, abort_at, errbuf, errsize);
+	if (rc == PL_PG_OK)
+		rc = copy_in(pg, "appcore_predictions_in", copy, len, &copied, deadline, abort_at,
+			     errbuf, errsize);
 	if (rc == PL_PG_OK)
 		rc = run(pg,
 			 "INSERT INTO appcore_predictions (" PL_COPY_COLUMNS ") SELECT " PL_COPY_COLUMNS
@@ -396,7 +437,7 @@ int pl_pg_write_batch(struct pl_pg *pg, const char *copy, size_t len, unsigned l
 		*inserted = out.tuples;
 		return PL_PG_OK;
 	}
-	if (rc == PL_PG_REJECTED && PQstatus(pg->conn) == CONNECTION_OK)
+	if (rc != PL_PG_DOWN && PQstatus(pg->conn) == CONNECTION_OK)
 		rollback(pg, deadline, abort_at);
-	return rc;
+	return rc == PL_PG_DUPLICATE ? PL_PG_REJECTED : rc;
 }

@@ -15,6 +15,7 @@ struct pl_pg;
 #define PL_PG_OK 0
 #define PL_PG_DOWN (-1)     /* connection lost, refused, or too slow: reconnect and retry */
 #define PL_PG_REJECTED (-2) /* the statement failed on the data: retrying will not help */
+#define PL_PG_DUPLICATE (-3) /* internal to pg.c: a row is already there (unique_violation) */
 
 /* Check a conninfo string (URL or key=value) without connecting. 0, or -1 with the libpq
  * message in errbuf. */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "predlog/copy.h"
@@ -342,6 +344,9 @@ void *pl_sender_main(void *arg)
 	struct sender s;
 	int64_t backoff = BACKOFF_FIRST_MS;
 
+	/* When requests and the log compete for the CPU, requests win: the spool absorbs the
+	 * difference and the sender catches up when there is time (Linux nices threads). */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 	memset(&s, 0, sizeof(s));
 	s.log = log;
 	s.fd = -1;
