@@ -47,6 +47,9 @@ COPY appcore-cli/ appcore-cli/
 COPY examples/ examples/
 COPY bench/ bench/
 COPY configs/ configs/
+# docs/ holds the manual pages (docs/meson.build); README.md and docs/ feed the doc-snippets test
+COPY README.md ./
+COPY docs/ docs/
 COPY tests/ tests/
 
 ARG VERSION=
