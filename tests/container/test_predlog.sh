@@ -6,12 +6,7 @@ set -euo pipefail
 # shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
 ensure_image
-ensure_standins
-if [[ -n ${CONTAINER_STANDIN:-} ]]; then
-	"$CONTAINER_STANDIN" postgres:15 --apt "postgresql" \
-		--file "$ROOT/tests/container/postgres-standin-entrypoint.sh:/usr/local/bin/docker-entrypoint.sh" \
-		--entrypoint /usr/local/bin/docker-entrypoint.sh --cmd '["postgres"]'
-fi
+ensure_standins # postgres:15 among them
 
 project=appcore-pl-$$
 http_port=$(free_port)
