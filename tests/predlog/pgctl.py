@@ -96,10 +96,19 @@ class Postgres:
     def stop(self, timeout=30):
         """Fast shutdown (SIGINT): active connections are closed."""
         if self.proc is not None and self.proc.poll() is None:
+            children = self.pids()[1:]
             if self.paused:
                 self.resume()
             self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(timeout=timeout)
+            try:
+                self.proc.wait(timeout=timeout)
+            finally:
+                # a postmaster that died (or was killed) leaves its backends: end them too
+                for pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
         self.proc = None
 
     paused = False
