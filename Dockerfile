@@ -27,7 +27,7 @@ FROM ${BASE_IMAGE} AS builder
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		meson ninja-build pkg-config gcc libc6-dev binutils python3 \
-		libcivetweb-dev libjansson-dev libfyaml-dev check \
+		libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev \
 	&& rm -rf /var/lib/apt/lists/*
 
 # The build context has no .git (see .dockerignore), so Meson's `git rev-parse` for the build
@@ -47,6 +47,9 @@ COPY appcore-cli/ appcore-cli/
 COPY examples/ examples/
 COPY bench/ bench/
 COPY configs/ configs/
+# docs/ holds the manual pages (docs/meson.build); README.md and docs/ feed the doc-snippets test
+COPY README.md ./
+COPY docs/ docs/
 COPY tests/ tests/
 
 ARG VERSION=
@@ -82,17 +85,21 @@ RUN set -eu; \
 	ldconfig -r /rootfs; \
 	cp examples/models/iris.json /rootfs/usr/share/appcore/models/iris.json; \
 	echo 'appcore:x:10001:10001:appcore:/nonexistent:/usr/sbin/nologin' >/rootfs/etc/passwd; \
+	mkdir -p /rootfs/var/lib/appcore/prediction-log; \
 	echo 'appcore:x:10001:' >/rootfs/etc/group; \
 	python3 /usr/local/bin/appcore-sbom /rootfs appcore "$(cat VERSION)"; \
 	chmod -R a+rX,go-w /rootfs; \
+	chown 10001:10001 /rootfs/var/lib/appcore/prediction-log; \
+	chmod 700 /rootfs/var/lib/appcore/prediction-log; \
 	echo "runtime files:"; find /rootfs -type f -printf '%9s %p\n' | sort -k2
 
 FROM ${BASE_IMAGE} AS runtime-debian
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		libcivetweb1 libjansson4 libfyaml0 \
+		libcivetweb1 libjansson4 libfyaml0 libpq5 zlib1g libssl3 \
 	&& rm -rf /var/lib/apt/lists/* \
-	&& groupadd -g 10001 appcore && useradd -u 10001 -g 10001 -M -d /nonexistent -s /usr/sbin/nologin appcore
+	&& groupadd -g 10001 appcore && useradd -u 10001 -g 10001 -M -d /nonexistent -s /usr/sbin/nologin appcore \
+	&& install -d -o 10001 -g 10001 -m 700 /var/lib/appcore/prediction-log
 COPY --from=rootfs /rootfs/usr/local/ /usr/local/
 COPY --from=rootfs /rootfs/etc/appcore/ /etc/appcore/
 COPY --from=rootfs /rootfs/usr/share/appcore/ /usr/share/appcore/

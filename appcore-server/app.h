@@ -47,6 +47,8 @@ struct app {
 
 	struct server_metrics metrics;
 	struct model_metrics model_metrics;
+	/* prediction_log.enabled: every answered prediction is recorded (prediction_log.c) */
+	appcore_predlog *predlog;
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
+#include "prediction_log.h"
 
 typedef int (*predict_fn)(appcore_response *out, const appcore_model *model, const char *body,
 			  size_t body_len, const appcore_predict_options *options,
@@ -81,10 +82,15 @@ int serve_prediction(struct request *req, appcore_protocol protocol, const char 
 	if (appcore_repository_predict_options(&options, app->repository, appcore_model_name(model),
 					       NULL) != APPCORE_OK)
 		options = app->predict_options;
+	/* the prediction log needs the rows and predictions back */
+	options.keep_rows = app->predlog != NULL;
 	if (predictor(protocol)(&response, model, body, len, &options, &err) != APPCORE_OK) {
 		status = send_failure(req, protocol, NULL, &err);
 		goto out;
 	}
+	if ((status = prediction_log_record(req, model, response.inputs, response.rows,
+					    response.outputs, response.output_kind)) != 0)
+		goto out;
 	server_metrics_predicted(&app->metrics, appcore_model_name(model), response.rows);
 	status = http_send_json(req, 200, response.body, response.body_len);
 out:

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <civetweb.h>
 
@@ -15,6 +16,13 @@ void request_init(struct request *req, struct mg_connection *conn, struct app *a
 	const char *client_id;
 
 	memset(req, 0, sizeof(*req));
+	{
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		req->received_unix_us = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		req->started_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	}
 	req->conn = conn;
 	req->info = mg_get_request_info(conn);
 	req->app = app;

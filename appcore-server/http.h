@@ -31,6 +31,8 @@ struct request {
 	size_t bytes_in;    /* request body bytes read */
 	size_t bytes_out;   /* response bytes written */
 	struct route_params params; /* path parameters ({name}, {version}) of the route */
+	long long received_unix_us; /* CLOCK_REALTIME at arrival, for the prediction log */
+	long long started_ns;       /* CLOCK_MONOTONIC at arrival */
 };
 
 void request_init(struct request *req, struct mg_connection *conn, struct app *app);

@@ -31,6 +31,7 @@
 #include "app.h"
 #include "options.h"
 #include "repository_lifecycle.h"
+#include "prediction_log.h"
 #include "request_id.h"
 #include "routes.h"
 
@@ -289,6 +290,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (prediction_log_start(&app, &err) != APPCORE_OK) {
+		appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+		appcore_log(app.log, APPCORE_LOG_ERROR, "prediction log not started", fields, 1);
+		goto out_metrics;
+	}
+
 	request_id_seed();
 	raise_fd_limit();
 	sigemptyset(&stop_signals);
@@ -365,6 +372,7 @@ int main(int argc, char **argv)
 out_library:
 	mg_exit_library();
 	server_repository_close(&app);
+	prediction_log_stop(&app);
 out_metrics:
 	server_metrics_free(&app.metrics);
 out_logger:

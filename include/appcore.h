@@ -14,6 +14,7 @@
 #include "appcore/pool.h"
 #include "appcore/oip.h"
 #include "appcore/predict.h"
+#include "appcore/predlog.h"
 #include "appcore/protocol.h"
 #include "appcore/repository.h"
 #include "appcore/tfserving.h"

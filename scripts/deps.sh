@@ -3,8 +3,10 @@
 # As root it installs what is missing with apt-get; otherwise it prints the exact
 # command to run and fails, so nothing half-works.
 
+# libpq-dev (with libssl-dev) and zlib1g-dev build the prediction log; postgresql is the real
+# server its tests start (tests/predlog, skipped without it).
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
-	libcivetweb-dev libjansson-dev libfyaml-dev check)
+	libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev postgresql)
 # What the test suite checks the build with: a C++ compiler (the public headers compile as
 # C++), promtool and the official Python parser (metrics format), mandoc (manual pages).
 APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc)

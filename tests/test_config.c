@@ -618,7 +618,23 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  enabled: true                       # default\n"
 			       "  require_api_key: false              # default\n"
 			       "  latency_buckets_seconds: [0.0001, 0.00025, 0.0005, 0.001, "
-			       "0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n");
+			       "0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n"
+			       "prediction_log:\n"
+			       "  enabled: false                      # default\n"
+			       "  url: \"\"                             # default\n"
+			       "  password_file: \"\"                   # default\n"
+			       "  spool_dir: \"/var/lib/appcore/prediction-log\"  # default\n"
+			       "  sample_rate: 1                      # default\n"
+			       "  include_inputs: true                # default\n"
+			       "  on_disk_full: \"refuse\"              # default\n"
+			       "  queue_rows: 65536                   # default\n"
+			       "  batch_rows: 1000                    # default\n"
+			       "  sync_interval_ms: 200               # default\n"
+			       "  fsync: true                         # default\n"
+			       "  spool_max_bytes: 1073741824         # default\n"
+			       "  connect_timeout_ms: 5000            # default\n"
+			       "  write_timeout_ms: 10000             # default\n"
+			       "  shutdown_timeout_ms: 3000           # default\n");
 
 	/* the YAML reads back to the same values */
 	make_tmpdir();
@@ -640,7 +656,10 @@ START_TEST(render_yaml_and_json_with_sources)
 					   "    \"enabled\": {\"value\": true, \"source\": \"default\"},\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\"latency_buckets_seconds\": {\"value\": [0.0001, 0.00025, "
 					   "0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], "
-					   "\"source\": \"default\"}\n  }\n}\n"));
+					   "\"source\": \"default\"}\n  },\n  \"prediction_log\": {\n"));
+	ck_assert_ptr_nonnull(strstr(text, "    \"sample_rate\": {\"value\": 1, \"source\": \"default\"},\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\"shutdown_timeout_ms\": {\"value\": 3000, \"source\": "
+					   "\"default\"}\n  }\n}\n"));
 	appcore_free(text);
 	ck_assert_int_eq(appcore_config_render(&text, NULL, config, (appcore_config_format)7, &err),
 			 APPCORE_EINVAL);

@@ -102,7 +102,7 @@ START_TEST(predict_options_follow_the_configuration)
 	ck_assert_int_eq(appcore_config_predict_options(&unversioned, config, &err),
 			 APPCORE_EINVAL);
 	ck_assert_str_eq(err.message,
-			 "appcore_predict_options: unknown version 0 (this library knows 1..1)");
+			 "appcore_predict_options: unknown version 0 (this library knows 1..2)");
 	appcore_config_free(config);
 }
 END_TEST

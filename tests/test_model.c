@@ -733,7 +733,7 @@ START_TEST(test_predict_arguments)
 	memset(&options, 0, sizeof(options));
 	ck_assert_int_eq(appcore_predict(out, model, out, 1, &options, &err), APPCORE_EINVAL);
 	ck_assert_str_eq(err.message,
-			 "appcore_predict_options: unknown version 0 (this library knows 1..1)");
+			 "appcore_predict_options: unknown version 0 (this library knows 1..2)");
 	ck_assert_int_eq(appcore_predict_options_init(&options, APPCORE_PREDICT_OPTIONS_VERSION),
 			 APPCORE_OK);
 	ck_assert_int_eq(options.output, APPCORE_OUTPUT_VALUE);

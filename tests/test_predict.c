@@ -75,7 +75,7 @@ static void assert_answer(const appcore_model *model, const char *body, const ch
 static void assert_error(const appcore_model *model, const char *body,
 			 const appcore_predict_options *options, int code, const char *message)
 {
-	appcore_response response = { (char *)"x", 1, 1, { NULL } };
+	appcore_response response = { (char *)"x", 1, 1, NULL, NULL, 0, APPCORE_OUTPUT_VALUE, { NULL } };
 	appcore_error err = { 0 };
 
 	ck_assert_int_eq(appcore_predict_json(&response, model, body, strlen(body), options, &err),

@@ -15,7 +15,7 @@
 APPCORE_BEGIN_DECLS
 
 /** Version of appcore_predict_options this header describes. */
-#define APPCORE_PREDICT_OPTIONS_VERSION 1
+#define APPCORE_PREDICT_OPTIONS_VERSION 2
 
 /**
  * How to predict. Initialise with #APPCORE_PREDICT_OPTIONS_INIT or
@@ -35,9 +35,14 @@ typedef struct appcore_predict_options {
 	size_t iteration_begin;
 	/** See iteration_begin. 0 means "to the last iteration". */
 	size_t iteration_end;
-	/** Threads to score large batches with (appcore_pool_new()); NULL: the calling thread
-	 * only. Small batches always run on the caller, and a pool busy with another caller's
-	 * batch is not waited for. Not owned. */
+	/** Since version 2. Nonzero: appcore_predict_json() also hands back the decoded input
+	 * rows and the predictions (appcore_response::inputs, appcore_response::outputs), e.g.
+	 * for a prediction log. The common request shape costs no copy; others hold every row
+	 * of the request in memory at once. Zero (the default): only the JSON answer. */
+	int keep_rows;
+	/** Since version 2. Threads to score large batches with (appcore_pool_new()); NULL: the
+	 * calling thread only. Small batches always run on the caller, and a pool busy with
+	 * another caller's batch is not waited for. Not owned. */
 	appcore_pool *pool;
 } appcore_predict_options;
 
@@ -49,7 +54,7 @@ typedef struct appcore_predict_options {
 #define APPCORE_PREDICT_OPTIONS_INIT                                                               \
 	{                                                                                          \
 		APPCORE_PREDICT_OPTIONS_VERSION, APPCORE_OUTPUT_VALUE,                             \
-		    APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS, 0, 0, NULL                             \
+		    APPCORE_PREDICT_DEFAULT_MAX_BATCH_ROWS, 0, 0, 0, NULL                          \
 	}
 
 /**

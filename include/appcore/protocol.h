@@ -38,10 +38,20 @@ APPCORE_BEGIN_DECLS
  * holds with appcore_response_dispose().
  */
 typedef struct appcore_response {
-	char *body;        /**< NUL-terminated JSON, no trailing newline */
-	size_t body_len;   /**< strlen(body) */
-	size_t rows;       /**< rows predicted */
-	void *reserved[8]; /**< Reserved for later fields; written as NULL. */
+	char *body;      /**< NUL-terminated JSON, no trailing newline */
+	size_t body_len; /**< strlen(body) */
+	size_t rows;     /**< rows predicted */
+	/** With appcore_predict_options::keep_rows: the decoded rows, `rows` x
+	 * appcore_model_num_features() floats (NaN = missing); otherwise NULL. */
+	float *inputs;
+	/** With keep_rows: the predictions, `rows` x `output_size` floats, as computed
+	 * (non-finite values kept); otherwise NULL. Shares one allocation with @p inputs. */
+	float *outputs;
+	/** With keep_rows: numbers per row in @p outputs; otherwise 0. */
+	size_t output_size;
+	/** With keep_rows: the output kind the request asked for; otherwise value. */
+	appcore_output_kind output_kind;
+	void *reserved[4]; /**< Reserved for later fields; written as NULL. */
 } appcore_response;
 
 /**

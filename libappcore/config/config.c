@@ -1,5 +1,6 @@
 /* The configuration object: defaults, flags, the environment, getters and
  * the effective-configuration printout. The YAML file is config_file.c. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +111,8 @@ static int env_section_prefix(const char *name, size_t name_len)
 		    name[8 + n] == '_') {
 			size_t j;
 			for (j = 0; j < n; j++)
-				if (name[8 + j] != s[j] - 'a' + 'A')
+				/* toupper: section names may hold '_' (prediction_log) */
+				if (name[8 + j] != toupper((unsigned char)s[j]))
 					break;
 			if (j == n)
 				return 1;
@@ -216,6 +218,8 @@ static const char *type_name(enum ac_config_type type)
 		return "a boolean";
 	case AC_CFG_LIST:
 		return "a list";
+	case AC_CFG_NUMBER:
+		return "a number";
 	}
 	return "a value";
 }
@@ -282,11 +286,12 @@ int appcore_config_get_double(double *out, const appcore_config *config, const c
 			      appcore_error *err)
 {
 	int rc;
-	const struct ac_config_value *v =
-		lookup(&rc, out, config, key, TYPE(AC_CFG_INT), "a number", err);
+	const struct ac_config_value *v = lookup(&rc, out, config, key,
+						 TYPE(AC_CFG_INT) | TYPE(AC_CFG_NUMBER), "a number", err);
 
 	if (v != NULL)
-		*out = (double)v->integer;
+		*out = ac_config_keys[ac_config_find(key)].type == AC_CFG_NUMBER ? v->number
+										 : (double)v->integer;
 	return rc;
 }
 
@@ -343,6 +348,9 @@ static void render_value(ac_strbuf *buf, const struct ac_config_key *k,
 		break;
 	case AC_CFG_BOOL:
 		ac_strbuf_puts(buf, v->boolean ? "true" : "false");
+		break;
+	case AC_CFG_NUMBER:
+		ac_strbuf_double(buf, v->number);
 		break;
 	case AC_CFG_LIST:
 		ac_strbuf_putc(buf, '[');

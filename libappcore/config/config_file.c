@@ -141,16 +141,20 @@ static int load_key(struct file_ctx *ctx, int index, struct fy_node *key_node,
 		return ac_error_set(ctx->err, APPCORE_ENOMEM, "out of memory");
 	if (rc != 0) {
 		snprintf(problem, sizeof(problem), "expected %s, got %s",
-			 k->type == AC_CFG_INT    ? "an integer"
-			 : k->type == AC_CFG_BOOL ? "true or false"
-						  : "a string",
+			 k->type == AC_CFG_INT      ? "an integer"
+			 : k->type == AC_CFG_BOOL   ? "true or false"
+			 : k->type == AC_CFG_NUMBER ? "a number"
+						    : "a string",
 			 ac_yaml_kind(value));
 		return fail_at(ctx, key_node, k->key, problem);
 	}
 	/* "8000" in quotes is a string in YAML: accepting it would hide a typo */
-	if (quoted && (k->type == AC_CFG_INT || k->type == AC_CFG_BOOL)) {
+	if (quoted && (k->type == AC_CFG_INT || k->type == AC_CFG_BOOL || k->type == AC_CFG_NUMBER)) {
 		snprintf(problem, sizeof(problem), "expected %s, got the string \"%s\"",
-			 k->type == AC_CFG_INT ? "an integer" : "true or false", text);
+			 k->type == AC_CFG_INT	    ? "an integer"
+			 : k->type == AC_CFG_NUMBER ? "a number"
+						    : "true or false",
+			 text);
 		free(text);
 		return fail_at(ctx, value, k->key, problem);
 	}

@@ -15,6 +15,7 @@ enum ac_config_type {
 	AC_CFG_INT,
 	AC_CFG_BOOL,
 	AC_CFG_LIST, /* ascending positive doubles */
+	AC_CFG_NUMBER, /* a finite double within [min, max] */
 };
 
 struct ac_config_key {
@@ -35,6 +36,7 @@ struct ac_config_value {
 	int boolean;
 	double *list;
 	size_t list_len;
+	double number;
 	appcore_config_source source;
 };
 

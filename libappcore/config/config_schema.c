@@ -15,6 +15,7 @@
 
 static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
 static const char *const format_choices[] = { "json", "text", NULL };
+static const char *const disk_full_choices[] = { "refuse", "drop", NULL };
 
 #define KEY(sec, nm, SEC, NM, type, min, max, empty, choices, def)                                 \
 	{                                                                                          \
@@ -58,11 +59,41 @@ const struct ac_config_key ac_config_keys[] = {
 	    "false"),
 	KEY("metrics", "latency_buckets_seconds", "METRICS", "LATENCY_BUCKETS_SECONDS", AC_CFG_LIST,
 	    0, 0, 0, NULL, "0.0001,0.00025,0.0005,0.001,0.0025,0.005,0.01,0.025,0.05,0.1,0.25,1"),
+	/* prediction_log: the PostgreSQL prediction log (appcore/predlog.h) */
+	KEY("prediction_log", "enabled", "PREDICTION_LOG", "ENABLED", AC_CFG_BOOL, 0, 0, 0, NULL,
+	    "false"),
+	KEY("prediction_log", "url", "PREDICTION_LOG", "URL", AC_CFG_STRING, 0, 0, 1, NULL, ""),
+	KEY("prediction_log", "password_file", "PREDICTION_LOG", "PASSWORD_FILE", AC_CFG_PATH, 0,
+	    0, 1, NULL, ""),
+	KEY("prediction_log", "spool_dir", "PREDICTION_LOG", "SPOOL_DIR", AC_CFG_PATH, 0, 0, 0,
+	    NULL, "/var/lib/appcore/prediction-log"),
+	KEY("prediction_log", "sample_rate", "PREDICTION_LOG", "SAMPLE_RATE", AC_CFG_NUMBER, 0, 1,
+	    0, NULL, "1"),
+	KEY("prediction_log", "include_inputs", "PREDICTION_LOG", "INCLUDE_INPUTS", AC_CFG_BOOL, 0,
+	    0, 0, NULL, "true"),
+	KEY("prediction_log", "on_disk_full", "PREDICTION_LOG", "ON_DISK_FULL", AC_CFG_ENUM, 0, 0,
+	    0, disk_full_choices, "refuse"),
+	KEY("prediction_log", "queue_rows", "PREDICTION_LOG", "QUEUE_ROWS", AC_CFG_INT, 1, INT_MAX,
+	    0, NULL, "65536"),
+	KEY("prediction_log", "batch_rows", "PREDICTION_LOG", "BATCH_ROWS", AC_CFG_INT, 1, 1000000,
+	    0, NULL, "1000"),
+	KEY("prediction_log", "sync_interval_ms", "PREDICTION_LOG", "SYNC_INTERVAL_MS", AC_CFG_INT,
+	    1, 3600000, 0, NULL, "200"),
+	KEY("prediction_log", "fsync", "PREDICTION_LOG", "FSYNC", AC_CFG_BOOL, 0, 0, 0, NULL,
+	    "true"),
+	KEY("prediction_log", "spool_max_bytes", "PREDICTION_LOG", "SPOOL_MAX_BYTES", AC_CFG_INT,
+	    65536, LLONG_MAX, 0, NULL, "1073741824"),
+	KEY("prediction_log", "connect_timeout_ms", "PREDICTION_LOG", "CONNECT_TIMEOUT_MS",
+	    AC_CFG_INT, 1, INT_MAX, 0, NULL, "5000"),
+	KEY("prediction_log", "write_timeout_ms", "PREDICTION_LOG", "WRITE_TIMEOUT_MS", AC_CFG_INT,
+	    1, INT_MAX, 0, NULL, "10000"),
+	KEY("prediction_log", "shutdown_timeout_ms", "PREDICTION_LOG", "SHUTDOWN_TIMEOUT_MS",
+	    AC_CFG_INT, 0, INT_MAX, 0, NULL, "3000"),
 };
 const size_t ac_config_num_keys = sizeof(ac_config_keys) / sizeof(ac_config_keys[0]);
 
 const char *const ac_config_sections[] = { "server", "model", "model_repository", "logging",
-					    "metrics" };
+					    "metrics", "prediction_log" };
 const size_t ac_config_num_sections = sizeof(ac_config_sections) / sizeof(ac_config_sections[0]);
 
 /* appcore_config holds a fixed array: a new key must not outgrow it. */
@@ -367,6 +398,17 @@ int ac_config_parse(const struct ac_config_key *k, const char *text, struct ac_c
 		return 0;
 	case AC_CFG_LIST:
 		return parse_list(text, out, problem, problem_size);
+	case AC_CFG_NUMBER:
+		if (parse_number(text, strlen(text), &out->number) != 0) {
+			snprintf(problem, problem_size, "expected a number, got '%s'", text);
+			return -1;
+		}
+		if (out->number < (double)k->min || out->number > (double)k->max) {
+			snprintf(problem, problem_size, "must be between %lld and %lld, got %g",
+				 k->min, k->max, out->number);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }

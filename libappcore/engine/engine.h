@@ -49,6 +49,18 @@ typedef void (*ac_pool_fn)(void *ctx, size_t chunk, size_t worker);
  * caller (worker 0). */
 void ac_pool_run(appcore_pool *pool, size_t num_chunks, ac_pool_fn fn, void *ctx);
 
+/* The pool of options, which only version 2 and later have. */
+static inline appcore_pool *ac_options_pool(const appcore_predict_options *options)
+{
+	return options->version >= 2 ? options->pool : NULL;
+}
+
+/* Whether options (of their version) ask the protocol calls to hand the rows back. */
+static inline int ac_options_keep_rows(const appcore_predict_options *options)
+{
+	return options->version >= 2 && options->keep_rows;
+}
+
 /* APPCORE_EINVAL unless options has a version and output kind this library knows. */
 int ac_predict_options_check(const appcore_predict_options *options, appcore_error *err);
 

@@ -241,5 +241,5 @@ int appcore_predict(float *out, const appcore_model *m, const float *rows, size_
 				      options->iteration_end, err)) != APPCORE_OK)
 		return rc;
 	return ac_engine_predict(m, rows, num_rows, options->output, tree_begin, tree_end,
-				 options->pool, out, err);
+				 ac_options_pool(options), out, err);
 }

@@ -523,7 +523,7 @@ no_memory:
 /* Predict every output the answer asks for, then write it. */
 static int answer(appcore_response *out, const appcore_model *model, const float *rows,
 		  struct answer *a, size_t iteration_begin, size_t iteration_end,
-		  appcore_pool *pool, appcore_error *err)
+		  appcore_pool *pool, int keep_rows, appcore_error *err)
 {
 	size_t tree_begin, tree_end;
 	int rc = ac_model_tree_range(&tree_begin, &tree_end, model, iteration_begin,
@@ -539,6 +539,24 @@ static int answer(appcore_response *out, const appcore_model *model, const float
 	}
 	if (rc == APPCORE_OK)
 		rc = write_response(out, model, a, err);
+	if (rc == APPCORE_OK && keep_rows) {
+		/* the rows and the first output, copied into one block the response owns */
+		const size_t nf = model->num_features;
+		const size_t width = appcore_model_output_size(model, a->outputs[0]);
+		float *block = malloc((a->rows * (nf + width) + 1) * sizeof(float));
+
+		if (block == NULL) {
+			appcore_response_dispose(out);
+			rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		} else {
+			memcpy(block, rows, a->rows * nf * sizeof(float));
+			memcpy(block + a->rows * nf, a->values[0], a->rows * width * sizeof(float));
+			out->inputs = block;
+			out->outputs = block + a->rows * nf;
+			out->output_size = width;
+			out->output_kind = a->outputs[0];
+		}
+	}
 	free(a->values[0]);
 	free(a->values[1]);
 	return rc;
@@ -578,8 +596,8 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	a.num_outputs = req.num_outputs;
 	a.id = id;
 	a.id_len = id != NULL ? strlen(id) : 0;
-	rc = answer(out, model, rows, &a, req.iteration_begin, req.iteration_end, options->pool,
-		    err);
+	rc = answer(out, model, rows, &a, req.iteration_begin, req.iteration_end,
+		    ac_options_pool(options), ac_options_keep_rows(options), err);
 out:
 	free(id);
 	free(rows);
@@ -608,7 +626,8 @@ int appcore_oip_infer(appcore_response *out, const appcore_model *model, const c
 		a.id = fast.id != NULL ? fast.id - 1 : NULL;
 		a.id_len = fast.id != NULL ? fast.id_len + 2 : 0;
 		rc = answer(out, model, fast.rows, &a, options->iteration_begin,
-			    options->iteration_end, options->pool, err);
+			    options->iteration_end, ac_options_pool(options),
+			    ac_options_keep_rows(options), err);
 		free(fast.rows);
 		return rc;
 	}

@@ -23,12 +23,34 @@
  * object rows leaves out. */
 #define GENERAL_BLOCK_FLOATS 65536
 
+/* The rows and predictions handed back with keep_rows take what was reserved space: the
+ * structure's size must not change (docs/api-rules.md). */
+_Static_assert(sizeof(appcore_response) == 3 * sizeof(size_t) + 8 * sizeof(void *),
+	       "appcore_response changed size");
+
 void appcore_response_dispose(appcore_response *response)
 {
 	if (response == NULL)
 		return;
 	free(response->body);
+	free(response->inputs); /* outputs share this allocation */
 	memset(response, 0, sizeof(*response));
+}
+
+/* Whether the caller's options (of its version) ask for the rows back. */
+static bool keeps_rows(const appcore_predict_options *options)
+{
+	return options->version >= 2 && options->keep_rows;
+}
+
+/* Hand the block of rows followed by their predictions to the response. */
+static void keep_block(appcore_response *out, float *block, size_t n, size_t num_features,
+		       size_t width, appcore_output_kind kind)
+{
+	out->inputs = block;
+	out->outputs = block + n * num_features;
+	out->output_size = width;
+	out->output_kind = kind;
 }
 
 int appcore_format_value(char *buffer, size_t size, float value)
@@ -385,7 +407,8 @@ static void writer_close(struct writer *w, const appcore_model *m, appcore_respo
 	out->rows = w->rows;
 }
 
-/* The common request shape, decoded by predict_fast.c: every row at once. */
+/* The common request shape, decoded by predict_fast.c: every row at once. With keep_rows the
+ * block of rows and predictions becomes the response's, at no cost. */
 static int answer_fast(appcore_response *out, const appcore_model *model, float *rows, size_t n,
 		       appcore_output_kind kind, const appcore_predict_options *options,
 		       appcore_error *err)
@@ -398,7 +421,7 @@ static int answer_fast(appcore_response *out, const appcore_model *model, float 
 
 	if ((rc = ac_model_tree_range(&tree_begin, &tree_end, model, options->iteration_begin,
 				      options->iteration_end, err)) != APPCORE_OK ||
-	    (rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, options->pool,
+	    (rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, ac_options_pool(options),
 				    values, err)) !=
 		APPCORE_OK)
 		return rc;
@@ -406,6 +429,12 @@ static int answer_fast(appcore_response *out, const appcore_model *model, float 
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	writer_rows(&w, values, n);
 	writer_close(&w, model, out);
+	if (keeps_rows(options)) {
+		/* tightly packed: the predictions follow the rows, as the block was laid out */
+		keep_block(out, rows, n, model->num_features, width, kind);
+		return APPCORE_OK;
+	}
+	free(rows);
 	return APPCORE_OK;
 }
 
@@ -432,8 +461,9 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	n = json_array_size(req.instances);
 	width = appcore_model_output_size(model, req.kind);
 	block = GENERAL_BLOCK_FLOATS / nf > 0 ? GENERAL_BLOCK_FLOATS / nf : 1;
-	/* request_fields() refused an empty "instances": n and block are at least 1 */
-	block = n < block && n > 0 ? n : block;
+	/* request_fields() refused an empty "instances": n and block are at least 1; rows kept
+	 * for the caller are a single block of every row, then every prediction */
+	block = (n < block || keeps_rows(options)) && n > 0 ? n : block;
 	/* one block of input rows, then its predictions */
 	rows = malloc(block * (nf + width) * sizeof(float));
 	if (rows == NULL || !writer_open(&w, model, n, width)) {
@@ -451,7 +481,7 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 			if (rc != APPCORE_OK)
 				goto out;
 		}
-		rc = ac_engine_predict(model, rows, count, req.kind, tree_begin, tree_end, options->pool, values,
+		rc = ac_engine_predict(model, rows, count, req.kind, tree_begin, tree_end, ac_options_pool(options), values,
 				       err);
 		if (rc != APPCORE_OK)
 			goto out;
@@ -459,6 +489,10 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	}
 	writer_close(&w, model, out);
 	w.body = NULL;
+	if (keeps_rows(options)) {
+		keep_block(out, rows, n, nf, width, req.kind);
+		rows = NULL;
+	}
 out:
 	free(w.body);
 	free(rows);
@@ -543,7 +577,10 @@ int appcore_predict_json(appcore_response *out, const appcore_model *model, cons
 	if (ac_predict_fast_parse(body, body_len, model->num_features, max_width(model),
 				  options->max_batch_rows, options->output, &rows, &n, &kind)) {
 		rc = answer_fast(out, model, rows, n, kind, options, err);
-		free(rows);
+		if (rc != APPCORE_OK) {
+			free(rows);
+			appcore_response_dispose(out);
+		}
 		return rc;
 	}
 	return answer_general(out, model, body, body_len, options, err);

@@ -185,6 +185,18 @@ static int decode(float *rows, const struct tf_request *req, const appcore_model
 }
 
 /* {"predictions": [...]} or {"outputs": [...]}: values is n rows of the kind's width. */
+/* With keep_rows: hand the block of rows followed by their predictions to the response (it
+ * frees it with the body); *block is left NULL. */
+static void keep(appcore_response *out, float **block, size_t n, size_t num_features,
+		 size_t width, appcore_output_kind kind)
+{
+	out->inputs = *block;
+	out->outputs = *block + n * num_features;
+	out->output_size = width;
+	out->output_kind = kind;
+	*block = NULL;
+}
+
 static int answer(appcore_response *out, const appcore_model *m, const float *values, size_t n,
 		  appcore_output_kind kind, const char *member, appcore_error *err)
 {
@@ -231,10 +243,13 @@ int appcore_tfserving_predict(appcore_response *out, const appcore_model *model,
 				  options->max_batch_rows, options->output, &rows, &n, &kind) &&
 	    kind == options->output) {
 		float *values = rows + n * model->num_features;
-		rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end, options->pool,
-				       values, err);
+		rc = ac_engine_predict(model, rows, n, kind, tree_begin, tree_end,
+				       ac_options_pool(options), values, err);
 		if (rc == APPCORE_OK)
 			rc = answer(out, model, values, n, kind, "predictions", err);
+		if (rc == APPCORE_OK && ac_options_keep_rows(options))
+			keep(out, &rows, n, model->num_features, appcore_model_output_size(model, kind),
+			     kind);
 		free(rows);
 		return rc;
 	}
@@ -254,10 +269,13 @@ int appcore_tfserving_predict(appcore_response *out, const appcore_model *model,
 	}
 	if ((rc = decode(rows, &req, model, err)) != APPCORE_OK ||
 	    (rc = ac_engine_predict(model, rows, n, options->output, tree_begin, tree_end,
-				    options->pool, rows + n * model->num_features, err)) != APPCORE_OK)
+				    ac_options_pool(options), rows + n * model->num_features, err)) != APPCORE_OK)
 		goto out;
 	rc = answer(out, model, rows + n * model->num_features, n, options->output,
 		    strcmp(req.format, "instances") == 0 ? "predictions" : "outputs", err);
+	if (rc == APPCORE_OK && ac_options_keep_rows(options))
+		keep(out, &rows, n, model->num_features,
+		     appcore_model_output_size(model, options->output), options->output);
 out:
 	free(rows);
 	json_decref(doc);

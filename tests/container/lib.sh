@@ -88,6 +88,10 @@ ensure_standins() {
 	"$CONTAINER_STANDIN" prom/alertmanager:v0.25.0 --apt prometheus-alertmanager \
 		--entrypoint /usr/bin/prometheus-alertmanager \
 		--cmd '["--config.file=/etc/alertmanager/alertmanager.yml","--storage.path=/alertmanager"]'
+	# the api waits for postgres (the prediction log's database): every compose test needs it
+	"$CONTAINER_STANDIN" postgres:15 --apt postgresql \
+		--file "$ROOT/tests/container/postgres-standin-entrypoint.sh:/usr/local/bin/docker-entrypoint.sh" \
+		--entrypoint /usr/local/bin/docker-entrypoint.sh --cmd '["postgres"]'
 }
 
 # shellcheck disable=SC2034 # used by the sourcing tests
