@@ -13,6 +13,7 @@
 #include "appcore/model.h"
 #include "appcore/predict.h"
 #include "appcore/protocol.h"
+#include "appcore/rows.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */
