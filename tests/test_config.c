@@ -613,7 +613,16 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  enabled: true                       # default\n"
 			       "  require_api_key: false              # default\n"
 			       "  latency_buckets_seconds: [0.0001, 0.00025, 0.0005, 0.001, "
-			       "0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n");
+			       "0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]  # default\n"
+			       "jobs:\n"
+			       "  redis_url: \"\"                       # default\n"
+			       "  dir: \"\"                             # default\n"
+			       "  chunk_rows: 10000                   # default\n"
+			       "  visibility_timeout_ms: 30000        # default\n"
+			       "  max_body_bytes: 10737418240         # default\n"
+			       "  inline_max_bytes: 8388608           # default\n"
+			       "  result_ttl_seconds: 86400           # default\n"
+			       "  worker_threads: 1                   # default\n");
 
 	/* the YAML reads back to the same values */
 	make_tmpdir();
@@ -635,7 +644,9 @@ START_TEST(render_yaml_and_json_with_sources)
 					   "    \"enabled\": {\"value\": true, \"source\": \"default\"},\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\"latency_buckets_seconds\": {\"value\": [0.0001, 0.00025, "
 					   "0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], "
-					   "\"source\": \"default\"}\n  }\n}\n"));
+					   "\"source\": \"default\"}\n  },\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\"worker_threads\": {\"value\": 1, \"source\": "
+					   "\"default\"}\n  }\n}\n"));
 	appcore_free(text);
 	ck_assert_int_eq(appcore_config_render(&text, NULL, config, (appcore_config_format)7, &err),
 			 APPCORE_EINVAL);
