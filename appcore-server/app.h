@@ -39,6 +39,9 @@ struct app {
 	atomic_llong last_finish_ns;
 
 	struct server_metrics metrics;
+
+	/* Batch jobs (jobs_service.h); NULL when jobs.redis_url is empty. */
+	struct jobs_service *jobs;
 };
 
 static inline appcore_model *app_model(struct app *app)

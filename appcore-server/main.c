@@ -28,6 +28,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "jobs_service.h"
 #include "options.h"
 #include "request_id.h"
 #include "routes.h"
@@ -322,6 +323,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (jobs_service_start(&app.jobs, &app, &err) != APPCORE_OK) {
+		appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+		appcore_log(app.log, APPCORE_LOG_ERROR, "batch jobs not started", fields, 1);
+		goto out_metrics;
+	}
+
 	request_id_seed();
 	raise_fd_limit();
 	sigemptyset(&stop_signals);
@@ -354,6 +361,7 @@ int main(int argc, char **argv)
 			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
 			APPCORE_LOG_BOOL("access_log", app.access_log),
 			APPCORE_LOG_INT("api_keys", (long long)app.api_keys.count),
+			APPCORE_LOG_BOOL("jobs", app.jobs != NULL),
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "listening", fields,
 			    sizeof(fields) / sizeof(fields[0]));
@@ -389,6 +397,8 @@ int main(int argc, char **argv)
 
 out_library:
 	mg_exit_library();
+	jobs_service_stop(app.jobs);
+out_metrics:
 	server_metrics_free(&app.metrics);
 out_logger:
 	auth_keys_free(&app.api_keys);

@@ -6,12 +6,14 @@
 
 #include "app.h"
 #include "handlers.h"
+#include "handlers_jobs.h"
 #include "http.h"
 #include "routes.h"
 
 enum method_bits {
 	ALLOW_GET = 1, /* GET implies HEAD */
 	ALLOW_POST = 2,
+	ALLOW_DELETE = 4,
 };
 
 enum route_access {
@@ -36,6 +38,11 @@ static const struct route routes[] = {
 	{ "/predict", ROUTE_PREDICT, ALLOW_POST, KEY_REQUIRED, "POST", handle_predict },
 	{ "/metrics", ROUTE_METRICS, ALLOW_GET, KEY_IF_METRICS, "GET, HEAD", handle_metrics },
 	{ "/model", ROUTE_MODEL, ALLOW_GET, KEY_REQUIRED, "GET, HEAD", handle_model },
+	{ "/v1/jobs", ROUTE_JOBS, ALLOW_POST, KEY_REQUIRED, "POST", handle_jobs_submit },
+	{ "/v1/jobs/{id}", ROUTE_JOB, ALLOW_GET | ALLOW_DELETE, KEY_REQUIRED, "GET, HEAD, DELETE",
+	  handle_job },
+	{ "/v1/jobs/{id}/result", ROUTE_JOB_RESULT, ALLOW_GET, KEY_REQUIRED, "GET, HEAD",
+	  handle_job_result },
 };
 
 const char *route_label(enum route_id route)
@@ -57,10 +64,30 @@ void printable_copy(char *out, unsigned long out_size, const char *text)
 	out[i] = '\0';
 }
 
+/* A path against a route's template: "{name}" matches one non-empty segment. (Minimal, for
+ * the /v1/jobs rows until the route table gets its own patterns.) */
+static int path_matches(const char *template, const char *path)
+{
+	while (*template != '\0') {
+		if (*template == '{') {
+			size_t segment = strcspn(path, "/");
+			const char *close = strchr(template, '}');
+
+			if (segment == 0 || close == NULL)
+				return 0;
+			template = close + 1;
+			path += segment;
+		} else if (*template++ != *path++) {
+			return 0;
+		}
+	}
+	return *path == '\0';
+}
+
 static const struct route *find_route(const struct app *app, const char *path)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!path_matches(routes[i].path, path))
 			continue;
 		if (routes[i].id == ROUTE_METRICS && !app->metrics_enabled)
 			return NULL;
@@ -72,6 +99,8 @@ static const struct route *find_route(const struct app *app, const char *path)
 static int method_allowed(const struct route *route, const char *method)
 {
 	if ((route->methods & ALLOW_GET) && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		return 1;
+	if ((route->methods & ALLOW_DELETE) && strcmp(method, "DELETE") == 0)
 		return 1;
 	return (route->methods & ALLOW_POST) && strcmp(method, "POST") == 0;
 }

@@ -8,6 +8,7 @@
 #include "appcore/common.h"
 #include "appcore/config.h"
 #include "appcore/error.h"
+#include "appcore/jobs.h"
 #include "appcore/log.h"
 #include "appcore/metrics.h"
 #include "appcore/model.h"

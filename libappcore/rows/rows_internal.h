@@ -31,6 +31,12 @@ void ac_rows_reader_dispose(struct ac_rows_reader *r);
 int ac_rows_reader_line(bool *is_row, float *row, struct ac_rows_reader *r, const char *line,
 			size_t len, size_t number, appcore_error *err);
 
+/* Whether line is a CSV header (what line 1 of a CSV input is taken for when none of its
+ * fields reads as a number), checked against the model's feature names: a header naming an
+ * unknown feature is an error. Never an error for a line that is not a header. */
+int ac_rows_reader_header(bool *is_header, struct ac_rows_reader *r, const char *line,
+			  size_t len, appcore_error *err);
+
 /* A line number as appcore_error stores it (an int): saturated, never wrapped. */
 static inline int ac_rows_line_int(size_t number)
 {

@@ -121,28 +121,47 @@ static int csv_header(struct ac_rows_reader *r, char **fields, size_t n, size_t 
 	return APPCORE_OK;
 }
 
+/* A header names columns: no field of it reads as a number (or is empty), so a first line of
+ * data, even with a bad value in it, is never taken for one. fields holds the first
+ * min(n, max + 1) fields. */
+static bool looks_like_header(char **fields, size_t n, size_t max)
+{
+	size_t c;
+
+	for (c = 0; c < n && c <= max; c++) {
+		float ignored;
+
+		/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
+		if (parse_number(fields[c], &ignored))
+			return false;
+	}
+	return true;
+}
+
+/* Copy line (trimmed, non-empty) into r->copy, NUL-terminated. */
+static int copy_line(struct ac_rows_reader *r, const char *line, size_t len, appcore_error *err)
+{
+	if (len + 1 > r->copy_cap) {
+		char *bigger = realloc(r->copy, len + 1);
+
+		if (bigger == NULL)
+			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		r->copy = bigger;
+		r->copy_cap = len + 1;
+	}
+	memcpy(r->copy, line, len);
+	r->copy[len] = '\0';
+	return APPCORE_OK;
+}
+
 static int csv_line(bool *is_row, float *row, struct ac_rows_reader *r, char *line,
 		    size_t number, appcore_error *err)
 {
 	size_t max = r->column_feature ? r->columns : r->nf;
 	size_t n = split_fields(line, r->fields, max + 1);
 
-	/* a header names columns: no field of it reads as a number (or is empty), so a first
-	 * line of data, even with a bad value in it, is never taken for one */
-	if (number == 1 && r->column_feature == NULL) {
-		size_t c;
-
-		for (c = 0; c < n && c <= max; c++) {
-			float ignored;
-
-			/* split_fields set fields[0..min(n, max + 1) - 1] */
-			/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
-			if (parse_number(r->fields[c], &ignored))
-				break;
-		}
-		if (c == n || c > max)
-			return csv_header(r, r->fields, n <= max ? n : max + 1, number, err);
-	}
+	if (number == 1 && r->column_feature == NULL && looks_like_header(r->fields, n, max))
+		return csv_header(r, r->fields, n <= max ? n : max + 1, number, err);
 	if (n != max)
 		return ac_error_set_at(err, APPCORE_EREQUEST, ac_rows_line_int(number), 0,
 				       "line %zu: expected %zu fields, got %zu", number, max, n);
@@ -191,15 +210,26 @@ int ac_rows_reader_line(bool *is_row, float *row, struct ac_rows_reader *r, cons
 				       "line %zu: contains a NUL byte", number);
 	if (r->format == APPCORE_ROWS_NDJSON)
 		return ndjson_line(is_row, row, r, line, len, number, err);
-	if (len + 1 > r->copy_cap) {
-		char *bigger = realloc(r->copy, len + 1);
-
-		if (bigger == NULL)
-			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		r->copy = bigger;
-		r->copy_cap = len + 1;
-	}
-	memcpy(r->copy, line, len);
-	r->copy[len] = '\0';
+	if (copy_line(r, line, len, err) != APPCORE_OK)
+		return APPCORE_ENOMEM;
 	return csv_line(is_row, row, r, r->copy, number, err);
+}
+
+int ac_rows_reader_header(bool *is_header, struct ac_rows_reader *r, const char *line,
+			  size_t len, appcore_error *err)
+{
+	size_t n;
+
+	*is_header = false;
+	len = ac_rows_trimmed_length(line, len);
+	/* a line with a NUL is no header; reading it as a row reports the NUL */
+	if (r->format != APPCORE_ROWS_CSV || len == 0 || memchr(line, '\0', len) != NULL)
+		return APPCORE_OK;
+	if (copy_line(r, line, len, err) != APPCORE_OK)
+		return APPCORE_ENOMEM;
+	n = split_fields(r->copy, r->fields, r->nf + 1);
+	if (!looks_like_header(r->fields, n, r->nf))
+		return APPCORE_OK;
+	*is_header = true;
+	return csv_header(r, r->fields, n <= r->nf ? n : r->nf + 1, 1, err);
 }
