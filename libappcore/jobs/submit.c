@@ -592,31 +592,41 @@ int appcore_jobs_submit_fd(appcore_job_status *out, appcore_jobs *jobs,
 	return appcore_jobs_submit(out, jobs, &sized, read_fd, &reader, err);
 }
 
-/* Resolve "." and ".." without touching the file system: is `path` inside `dir`? */
-static bool lexically_inside(const char *dir, const char *path)
+/* path with "." and ".." resolved and repeated slashes dropped, without touching the file
+ * system (for an absolute path); NULL for ".." above the root or no memory. */
+static char *lexical_path(const char *path)
 {
-	size_t depth = 0, dir_len = strlen(dir);
-	const char *p;
+	size_t len = strlen(path), used = 0;
+	char *out = malloc(len + 2);
+	const char *p = path;
 
-	if (strncmp(path, dir, dir_len) != 0 || (path[dir_len] != '/' && path[dir_len] != '\0'))
-		return false;
-	p = path + dir_len;
+	if (out == NULL)
+		return NULL;
 	while (*p != '\0') {
-		size_t len;
+		size_t part;
 
 		while (*p == '/')
 			p++;
-		len = strcspn(p, "/");
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (depth == 0)
-				return false;
-			depth--;
-		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
-			depth++;
+		part = strcspn(p, "/");
+		if (part == 2 && p[0] == '.' && p[1] == '.') {
+			if (used == 0) {
+				free(out);
+				return NULL;
+			}
+			while (used > 0 && out[used - 1] != '/')
+				used--;
+			used--; /* the slash */
+		} else if (part > 0 && !(part == 1 && p[0] == '.')) {
+			out[used++] = '/';
+			memcpy(out + used, p, part);
+			used += part;
 		}
-		p += len;
+		p += part;
 	}
-	return depth > 0;
+	if (used == 0)
+		out[used++] = '/';
+	out[used] = '\0';
+	return out;
 }
 
 static bool under(const char *dir, const char *path)
@@ -626,53 +636,77 @@ static bool under(const char *dir, const char *path)
 	return strncmp(path, dir, len) == 0 && path[len] == '/';
 }
 
+/* The checks on a path job's file: inside the jobs directory (before and after resolving
+ * links), not one of the jobs' own files, a regular file. *real receives its real path. */
+static int check_input_path(char **real, const appcore_jobs *jobs, const char *path,
+			    appcore_error *err)
+{
+	char *joined = path[0] == '/' ? strdup(path) : ac_jobs_path_join(jobs->dir, path);
+	char *lexical = joined != NULL ? lexical_path(joined) : NULL;
+	char *internal = ac_jobs_path_join(jobs->dir, AC_JOBS_DIR_NAME);
+	struct stat st;
+	int rc = APPCORE_OK;
+
+	*real = NULL;
+	if (joined == NULL || internal == NULL)
+		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	else if (lexical == NULL || !under(jobs->dir, lexical) || under(internal, lexical) ||
+		 strcmp(internal, lexical) == 0)
+		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
+				  "input_path '%s' is outside the jobs directory", path);
+	else if ((*real = realpath(lexical, NULL)) == NULL)
+		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,
+				  strerror(errno));
+	/* symbolic links resolved: still inside, and not one of the jobs' own files */
+	else if (!under(jobs->dir, *real) || under(internal, *real))
+		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
+				  "input_path '%s' is outside the jobs directory", path);
+	else if (stat(*real, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': not a regular file",
+				  path);
+	if (rc != APPCORE_OK) {
+		free(*real);
+		*real = NULL;
+	}
+	free(joined);
+	free(lexical);
+	free(internal);
+	return rc;
+}
+
 int appcore_jobs_submit_path(appcore_job_status *out, appcore_jobs *jobs,
 			     const appcore_jobs_submit_options *options, const char *path,
 			     appcore_error *err)
 {
 	appcore_jobs_submit_options sized;
+	appcore_model *model = NULL;
 	appcore_error local;
 	struct splitter s;
 	struct fd_reader reader;
 	struct stat st;
-	char *joined = NULL, *real = NULL, *internal = NULL;
+	char *real = NULL;
 	int rc, fd = -1;
 
 	if (out == NULL || jobs == NULL || options == NULL || path == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_jobs_submit_path: NULL argument");
 	memset(out, 0, sizeof(*out));
 	err = AC_JOBS_ERR(err, local);
+	/* an unknown model is the first thing to say, as for uploads */
+	if ((rc = check_options(options, err)) != APPCORE_OK ||
+	    (rc = ac_jobs_resolve(&model, jobs, options->model, options->model_version, err)) !=
+		APPCORE_OK)
+		return rc;
+	appcore_model_unref(model);
 	if (jobs->dir == NULL)
 		return ac_error_set(err, APPCORE_EFORBIDDEN,
 				    "input_path needs a jobs directory, and jobs.dir is not "
 				    "configured");
-	joined = path[0] == '/' ? strdup(path) : ac_jobs_path_join(jobs->dir, path);
-	internal = ac_jobs_path_join(jobs->dir, AC_JOBS_DIR_NAME);
-	if (joined == NULL || internal == NULL) {
-		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!lexically_inside(jobs->dir, joined)) {
-		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
-				  "input_path '%s' is outside the jobs directory", path);
-		goto out;
-	}
-	real = realpath(joined, NULL);
-	if (real == NULL) {
+	if ((rc = check_input_path(&real, jobs, path, err)) != APPCORE_OK)
+		return rc;
+	fd = open(real, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,
 				  strerror(errno));
-		goto out;
-	}
-	/* symbolic links resolved: still inside, and not one of the jobs' own files */
-	if (!under(jobs->dir, real) || under(internal, real) || strcmp(internal, real) == 0) {
-		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
-				  "input_path '%s' is outside the jobs directory", path);
-		goto out;
-	}
-	fd = open(real, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,
-				  fd < 0 ? strerror(errno) : "not a regular file");
 		goto out;
 	}
 	sized = *options;
@@ -688,8 +722,6 @@ int appcore_jobs_submit_path(appcore_job_status *out, appcore_jobs *jobs,
 out:
 	if (fd >= 0)
 		close(fd);
-	free(joined);
 	free(real);
-	free(internal);
 	return rc;
 }
