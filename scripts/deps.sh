@@ -4,7 +4,9 @@
 # command to run and fails, so nothing half-works.
 
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
-	libcivetweb-dev libjansson-dev libfyaml-dev check)
+	libcivetweb-dev libjansson-dev libfyaml-dev libhiredis-dev check)
+# What the test suite runs for real beside the build: Redis for the batch-job tests.
+APPCORE_TEST_PACKAGES=(redis-server)
 
 ensure_packages() {
 	local missing=() pkg

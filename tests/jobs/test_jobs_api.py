@@ -21,12 +21,13 @@ def fixture_csv(name, repeat=1, header=False):
 
 
 class JobsApi(unittest.TestCase):
-    """One stack for the fast checks: Redis, the server, one worker."""
+    """One stack for the fast checks: Redis, the server, one worker with two threads."""
 
     @classmethod
     def setUpClass(cls):
         cls.stack = Stack(model="multi_softprob", workers=1,
-                          settings={"APPCORE_JOBS_CHUNK_ROWS": "7"}).start()
+                          settings={"APPCORE_JOBS_CHUNK_ROWS": "7"},
+                          worker_settings={"APPCORE_JOBS_WORKER_THREADS": "2"}).start()
 
     @classmethod
     def tearDownClass(cls):
