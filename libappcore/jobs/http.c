@@ -232,11 +232,13 @@ static int submit_json(appcore_job_status *out, appcore_jobs *jobs, const struct
 			if (strcmp(key, fields[i]) == 0)
 				break;
 		if (i == sizeof(fields) / sizeof(fields[0])) {
+			/* the message quotes the key, which the document owns */
+			rc = ac_error_set(err, APPCORE_EREQUEST,
+					  "unknown field \"%.64s\" (expected model, version, "
+					  "input_path, format, output)",
+					  key);
 			json_decref(doc);
-			return ac_error_set(err, APPCORE_EREQUEST,
-					    "unknown field \"%.64s\" (expected model, version, "
-					    "input_path, format, output)",
-					    key);
+			return rc;
 		}
 	}
 	if ((rc = json_string_field(&options.model, doc, "model", q->model, err)) ||

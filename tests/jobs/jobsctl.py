@@ -222,9 +222,16 @@ class Stack:
         return worker
 
     def close(self):
+        # a process that died on its own (a crash, a sanitizer report) shows its log
         for worker in self.workers:
+            if worker.proc.poll() not in (None, 0, -signal.SIGKILL):
+                print(f"worker exited with {worker.proc.returncode}:\n{worker.text()}",
+                      file=sys.stderr)
             worker.kill()
         if self.server is not None:
+            if self.server.proc.poll() is not None:
+                print(f"appcore-server exited with {self.server.proc.returncode}:\n"
+                      + "".join(self.server.lines), file=sys.stderr)
             self.server.kill()
         self.redis.kill()
         self.tmp.cleanup()

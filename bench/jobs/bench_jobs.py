@@ -1,0 +1,122 @@
+"""Batch-job throughput, all in one run: appcore-cli predict on a file (the single-process
+reference) against the same file as a job scored by 1 and by 2 appcore-cli worker processes,
+with a real redis-server and appcore-server (tests/jobs/jobsctl.py starts them).
+
+A job's rate is rows / (finished_at - started_at): from the first chunk taken to the last one
+recorded, so it covers the queue, reading the chunks, scoring, writing and recording the
+results, but not the upload. Rounds interleave the three measurements so that the machine's
+load drifts over all of them alike; the table gives the median and the best round.
+
+Run by bench/jobs.sh (which sets APPCORE_SERVER, APPCORE_CLI and APPCORE_SOURCE_DIR).
+"""
+import argparse
+import calendar
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ["APPCORE_SOURCE_DIR"], "tests", "jobs"))
+import jobsctl  # noqa: E402
+from jobsctl import Stack  # noqa: E402
+
+MODEL = "multi_softprob"
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def cli_rate(stack, path, rows):
+    started = time.monotonic()
+    with open(os.devnull, "wb") as null:
+        subprocess.run([jobsctl.CLI, "predict", "--model", jobsctl.fixture(MODEL),
+                        "--input-format", "csv", path], stdout=null, check=True,
+                       env=stack.env)
+    return rows / (time.monotonic() - started)
+
+
+def ms(text):
+    """Unix ms of a job timestamp, "2026-11-24T08:24:38.891Z"."""
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(text[20:23])
+
+
+def job_rate(stack, path, workers, threads):
+    for _ in range(workers):
+        stack.add_worker({"APPCORE_JOBS_WORKER_THREADS": str(threads)})
+    try:
+        with open(path, "rb") as f:
+            submitted = time.monotonic()
+            job = stack.submit_ok(f.read())
+            upload = time.monotonic() - submitted
+        done = stack.wait_finished(job["id"], timeout=600)
+        assert done["state"] == "succeeded", done
+        seconds = (ms(done["finished_at"]) - ms(done["started_at"])) / 1000.0
+        return done["rows_total"] / seconds, upload
+    finally:
+        for worker in stack.workers:
+            worker.stop()
+        stack.workers.clear()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1000000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chunk-rows", type=int, default=10000)
+    parser.add_argument("--json", help="write the measurements here")
+    args = parser.parse_args()
+    jobsctl.skip_without_redis()
+
+    results = {"cli": [], "1 worker": [], "2 workers": [], "uploads": [], "load": [load()]}
+    with Stack(model=MODEL, workers=0,
+               settings={"APPCORE_JOBS_CHUNK_ROWS": str(args.chunk_rows),
+                         "APPCORE_JOBS_VISIBILITY_TIMEOUT_MS": "60000"}) as stack:
+        path = os.path.join(stack.jobs_dir, "bench.csv")
+        sys.path.insert(0, os.path.dirname(os.path.abspath(jobsctl.__file__)))
+        from test_jobs_scale import write_rows  # the tests' file: fixture rows, 13 features
+        write_rows(path, args.rows, seed=1)
+        size = os.path.getsize(path)
+        for r in range(args.rounds):
+            results["cli"].append(cli_rate(stack, path, args.rows))
+            rate, upload = job_rate(stack, path, 1, 1)
+            results["1 worker"].append(rate)
+            results["uploads"].append(upload)
+            rate, _ = job_rate(stack, path, 2, 1)
+            results["2 workers"].append(rate)
+            results["load"].append(load())
+            print(f"round {r + 1}: cli {results['cli'][-1]:,.0f} rows/s, "
+                  f"1 worker {results['1 worker'][-1]:,.0f}, "
+                  f"2 workers {results['2 workers'][-1]:,.0f} (load {results['load'][-1]})",
+                  file=sys.stderr)
+
+    def med(name):
+        return statistics.median(results[name])
+
+    def best(name):
+        return max(results[name])
+
+    print(f"\n{args.rows:,} rows, {size / 1e6:.1f} MB CSV, model {MODEL} (13 features, 30 trees, "
+          f"3 classes), chunks of {args.chunk_rows:,} rows, {args.rounds} rounds, "
+          f"load average {', '.join(results['load'])}\n")
+    print("| | median rows/s | best rows/s | median ratio | best ratio |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| appcore-cli predict (reference) | {med('cli'):,.0f} | {best('cli'):,.0f} | 1.00 | 1.00 |")
+    for name in ("1 worker", "2 workers"):
+        print(f"| job, {name} | {med(name):,.0f} | {best(name):,.0f} | "
+              f"{med(name) / med('cli'):.2f} | {best(name) / best('cli'):.2f} |")
+    print(f"\n2 workers / 1 worker: {med('2 workers') / med('1 worker'):.2f} (median), "
+          f"{best('2 workers') / best('1 worker'):.2f} (best); per-worker rate / CLI: "
+          f"{med('1 worker') / med('cli'):.2f} (median), {best('1 worker') / best('cli'):.2f} "
+          f"(best); upload and split: {size / 1e6 / statistics.median(results['uploads']):.0f} "
+          f"MB/s (median)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
