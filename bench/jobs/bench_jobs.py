@@ -12,6 +12,7 @@ Run by bench/jobs.sh (which sets APPCORE_SERVER, APPCORE_CLI and APPCORE_SOURCE_
 import argparse
 import calendar
 import json
+import resource
 import os
 import statistics
 import subprocess
@@ -30,13 +31,26 @@ def load():
         return f.read().split()[0]
 
 
+def children_cpu():
+    """CPU seconds of the reaped child processes (the CLI, stopped workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid):
+    """CPU seconds of a running process (redis-server, appcore-server), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cli_rate(stack, path, rows):
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     with open(os.devnull, "wb") as null:
         subprocess.run([jobsctl.CLI, "predict", "--model", jobsctl.fixture(MODEL),
                         "--input-format", "csv", path], stdout=null, check=True,
                        env=stack.env)
-    return rows / (time.monotonic() - started)
+    return rows / (time.monotonic() - started), rows / (children_cpu() - cpu)
 
 
 def ms(text):
@@ -45,6 +59,10 @@ def ms(text):
 
 
 def job_rate(stack, path, workers, threads):
+    """(rows/s of the job, rows per CPU second of its workers, upload seconds, CPU seconds of
+    Redis and of the server during the job)."""
+    cpu = children_cpu()
+    redis_cpu, server_cpu = process_cpu(stack.redis.proc.pid), process_cpu(stack.server.proc.pid)
     for _ in range(workers):
         stack.add_worker({"APPCORE_JOBS_WORKER_THREADS": str(threads)})
     try:
@@ -55,11 +73,14 @@ def job_rate(stack, path, workers, threads):
         done = stack.wait_finished(job["id"], timeout=600)
         assert done["state"] == "succeeded", done
         seconds = (ms(done["finished_at"]) - ms(done["started_at"])) / 1000.0
-        return done["rows_total"] / seconds, upload
+        redis_cpu = process_cpu(stack.redis.proc.pid) - redis_cpu
+        server_cpu = process_cpu(stack.server.proc.pid) - server_cpu
     finally:
         for worker in stack.workers:
             worker.stop()
         stack.workers.clear()
+    return (done["rows_total"] / seconds, done["rows_total"] / (children_cpu() - cpu), upload,
+            redis_cpu, server_cpu)
 
 
 def main():
@@ -71,7 +92,10 @@ def main():
     args = parser.parse_args()
     jobsctl.skip_without_redis()
 
-    results = {"cli": [], "1 worker": [], "2 workers": [], "uploads": [], "load": [load()]}
+    names = ("cli", "1 worker", "2 workers")
+    results = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    results.update({"uploads": [], "redis_cpu": [], "server_cpu": [], "load": [load()]})
     with Stack(model=MODEL, workers=0,
                settings={"APPCORE_JOBS_CHUNK_ROWS": str(args.chunk_rows),
                          "APPCORE_JOBS_VISIBILITY_TIMEOUT_MS": "60000"}) as stack:
@@ -81,17 +105,22 @@ def main():
         write_rows(path, args.rows, seed=1)
         size = os.path.getsize(path)
         for r in range(args.rounds):
-            results["cli"].append(cli_rate(stack, path, args.rows))
-            rate, upload = job_rate(stack, path, 1, 1)
-            results["1 worker"].append(rate)
-            results["uploads"].append(upload)
-            rate, _ = job_rate(stack, path, 2, 1)
-            results["2 workers"].append(rate)
+            rate, per_cpu = cli_rate(stack, path, args.rows)
+            results["cli"].append(rate)
+            cpu["cli"].append(per_cpu)
+            for name, workers in (("1 worker", 1), ("2 workers", 2)):
+                rate, per_cpu, upload, redis_cpu, server_cpu = job_rate(stack, path, workers, 1)
+                results[name].append(rate)
+                cpu[name].append(per_cpu)
+                results["uploads"].append(upload)
+                results["redis_cpu"].append(redis_cpu)
+                results["server_cpu"].append(server_cpu)
             results["load"].append(load())
             print(f"round {r + 1}: cli {results['cli'][-1]:,.0f} rows/s, "
                   f"1 worker {results['1 worker'][-1]:,.0f}, "
                   f"2 workers {results['2 workers'][-1]:,.0f} (load {results['load'][-1]})",
                   file=sys.stderr)
+    results["cpu"] = cpu
 
     def med(name):
         return statistics.median(results[name])
@@ -99,20 +128,28 @@ def main():
     def best(name):
         return max(results[name])
 
+    def cmed(name):
+        return statistics.median(cpu[name])
+
     print(f"\n{args.rows:,} rows, {size / 1e6:.1f} MB CSV, model {MODEL} (13 features, 30 trees, "
           f"3 classes), chunks of {args.chunk_rows:,} rows, {args.rounds} rounds, "
           f"load average {', '.join(results['load'])}\n")
-    print("| | median rows/s | best rows/s | median ratio | best ratio |")
-    print("|---|---:|---:|---:|---:|")
-    print(f"| appcore-cli predict (reference) | {med('cli'):,.0f} | {best('cli'):,.0f} | 1.00 | 1.00 |")
+    print("| | median rows/s | best rows/s | median ratio | best ratio | rows per CPU second "
+          "(median) | CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| appcore-cli predict (reference) | {med('cli'):,.0f} | {best('cli'):,.0f} | 1.00 | "
+          f"1.00 | {cmed('cli'):,.0f} | 1.00 |")
     for name in ("1 worker", "2 workers"):
         print(f"| job, {name} | {med(name):,.0f} | {best(name):,.0f} | "
-              f"{med(name) / med('cli'):.2f} | {best(name) / best('cli'):.2f} |")
+              f"{med(name) / med('cli'):.2f} | {best(name) / best('cli'):.2f} | "
+              f"{cmed(name):,.0f} | {cmed(name) / cmed('cli'):.2f} |")
     print(f"\n2 workers / 1 worker: {med('2 workers') / med('1 worker'):.2f} (median), "
-          f"{best('2 workers') / best('1 worker'):.2f} (best); per-worker rate / CLI: "
+          f"{best('2 workers') / best('1 worker'):.2f} (best). One worker / CLI: "
           f"{med('1 worker') / med('cli'):.2f} (median), {best('1 worker') / best('cli'):.2f} "
-          f"(best); upload and split: {size / 1e6 / statistics.median(results['uploads']):.0f} "
-          f"MB/s (median)")
+          f"(best); per CPU second {cmed('1 worker') / cmed('cli'):.2f}. Upload and split: "
+          f"{size / 1e6 / statistics.median(results['uploads']):.0f} MB/s (median). CPU per "
+          f"job: redis-server {statistics.median(results['redis_cpu']):.2f} s, appcore-server "
+          f"{statistics.median(results['server_cpu']):.2f} s (median)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
