@@ -126,28 +126,33 @@ int handle_jobs_submit(struct request *req)
 	return send_status(req, 202, location, &job);
 }
 
-/* The {id} of /v1/jobs/{id}[/result], copied (at most 64 bytes: the library refuses
- * anything that is not 32 hex digits). */
-static void job_id(char *out, size_t size, const char *uri)
+/* The store and the {id} of /v1/jobs/{id}[/result] (at most 64 bytes: the library refuses
+ * anything that is not 32 hex digits); NULL after answering 503 when jobs are off. */
+static appcore_jobs *job_request(struct request *req, char *id, size_t size)
 {
-	const char *id = uri + strlen(JOBS_PREFIX);
-	size_t len = strcspn(id, "/");
+	appcore_jobs *jobs = store(req);
+	const char *start = req->info->local_uri + strlen(JOBS_PREFIX);
+	size_t len = strcspn(start, "/");
 
-	snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), id);
+	if (jobs == NULL) {
+		send_jobs_off(req);
+		return NULL;
+	}
+	snprintf(id, size, "%.*s", (int)(len < size ? len : size - 1), start);
+	http_skip_body(req, req->app->max_body_bytes);
+	return jobs;
 }
 
 int handle_job(struct request *req)
 {
-	appcore_jobs *jobs = store(req);
 	appcore_job_status job;
 	appcore_error err;
 	char id[65];
+	appcore_jobs *jobs = job_request(req, id, sizeof(id));
 	int rc;
 
 	if (jobs == NULL)
-		return send_jobs_off(req);
-	job_id(id, sizeof(id), req->info->local_uri);
-	http_skip_body(req, req->app->max_body_bytes);
+		return req->status;
 	if (strcmp(req->info->request_method, "DELETE") == 0)
 		rc = appcore_jobs_cancel(&job, jobs, id, &err);
 	else
@@ -178,17 +183,15 @@ static int write_result(void *ctx, const char *data, size_t len)
 
 int handle_job_result(struct request *req)
 {
-	appcore_jobs *jobs = store(req);
 	appcore_job_status job;
 	struct result_writer writer = { req, &job, 0 };
 	appcore_error err;
 	char id[65];
+	appcore_jobs *jobs = job_request(req, id, sizeof(id));
 	int rc;
 
 	if (jobs == NULL)
-		return send_jobs_off(req);
-	job_id(id, sizeof(id), req->info->local_uri);
-	http_skip_body(req, req->app->max_body_bytes);
+		return req->status;
 	if (req->head_only) {
 		/* the headers of the answer, without reading the result */
 		if (appcore_jobs_status(&job, jobs, id, &err) != APPCORE_OK)

@@ -1,6 +1,5 @@
 /* POST /v1/jobs as a protocol: query parameters, media types and the JSON form, decided here
  * so that every shell (appcore-server, a program embedding the library) answers alike. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,40 +23,6 @@ static void query_dispose(struct query *q)
 	free(q->model);
 	free(q->version);
 	free(q->output);
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* URL-decode [s, s + len): %XX and '+' for a space. NULL for a bad escape or no memory. */
-static char *url_decode(const char *s, size_t len, bool *oom)
-{
-	char *out = malloc(len + 1), *p = out;
-
-	*oom = out == NULL;
-	for (size_t i = 0; out != NULL && i < len; i++) {
-		if (s[i] == '%') {
-			int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			*p++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*p++ = s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	if (out != NULL)
-		*p = '\0';
-	return out;
 }
 
 static int parse_query(struct query *q, const char *query, appcore_error *err)
@@ -88,7 +53,7 @@ static int parse_query(struct query *q, const char *query, appcore_error *err)
 					    "query parameter '%.*s' given twice", (int)name_len, p);
 		if (slot != NULL) {
 			const char *value = eq != NULL ? eq + 1 : p + len;
-			*slot = url_decode(value, (size_t)(p + len - value), &oom);
+			*slot = ac_jobs_percent_decode(value, (size_t)(p + len - value), true, &oom);
 			if (*slot == NULL)
 				return oom ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
 					   : ac_error_set(err, APPCORE_EREQUEST,
@@ -303,14 +268,14 @@ int appcore_jobs_http_submit(appcore_job_status *out, appcore_jobs *jobs, const 
 	if (q.model == NULL || q.model[0] == '\0')
 		rc = ac_error_set(err, APPCORE_EREQUEST,
 				  "name the model: POST /v1/jobs?model=NAME[&version=VERSION]");
-	else if (content_length >= 0 && (unsigned long long)content_length > jobs->max_upload_bytes)
+	else if (content_length >= 0 && (unsigned long long)content_length > jobs->settings.max_upload_bytes)
 		rc = ac_error_set(err, APPCORE_ETOOLARGE,
 				  "the upload (%lld bytes) is larger than jobs.max_body_bytes (%llu)",
-				  content_length, jobs->max_upload_bytes);
+				  content_length, jobs->settings.max_upload_bytes);
 	else
 		rc = parse_output(&options.output, q.output, err);
 	if (rc == APPCORE_OK) {
-		limited = (struct limited){ read, read_ctx, jobs->max_upload_bytes, 0 };
+		limited = (struct limited){ read, read_ctx, jobs->settings.max_upload_bytes, 0 };
 		rc = appcore_jobs_submit(out, jobs, &options, read_limited, &limited, err);
 	}
 	query_dispose(&q);

@@ -106,13 +106,9 @@ int appcore_jobs_open(appcore_jobs **out, const appcore_jobs_options *options, a
 	if (jobs == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	pthread_mutex_init(&jobs->pool_lock, NULL);
-	jobs->chunk_rows = options->chunk_rows;
-	jobs->visibility_timeout_ms = options->visibility_timeout_ms;
-	jobs->inline_max_bytes = options->inline_max_bytes;
-	jobs->result_ttl_seconds = options->result_ttl_seconds;
-	jobs->max_upload_bytes = options->max_upload_bytes;
-	jobs->resolve = options->resolve;
-	jobs->resolve_ctx = options->resolve_ctx;
+	jobs->settings = *options;
+	jobs->settings.redis_url = NULL;
+	jobs->settings.dir = NULL;
 	rc = ac_redis_address_parse(&jobs->address, options->redis_url, err);
 	if (rc == APPCORE_OK && options->dir != NULL && options->dir[0] != '\0')
 		rc = open_dir(jobs, options->dir, err);
@@ -176,10 +172,11 @@ int ac_jobs_resolve(appcore_model **out, appcore_jobs *jobs, const char *name,
 	int rc;
 
 	*out = NULL;
-	if (jobs->resolve == NULL)
+	if (jobs->settings.resolve == NULL)
 		return ac_error_set(err, APPCORE_EINVAL,
 				    "the job store client has no model resolver");
-	rc = jobs->resolve(out, jobs->resolve_ctx, name, version != NULL ? version : "", err);
+	rc = jobs->settings.resolve(out, jobs->settings.resolve_ctx, name,
+				    version != NULL ? version : "", err);
 	if (rc == APPCORE_OK && *out == NULL)
 		return ac_error_set(err, APPCORE_EINTERNAL, "model resolver returned no model");
 	if (rc == APPCORE_ENOTFOUND) {

@@ -46,14 +46,9 @@ struct ac_redis_address {
 
 struct appcore_jobs {
 	struct ac_redis_address address;
-	char *dir; /* NULL when none; no trailing slash */
-	size_t chunk_rows;
-	unsigned int visibility_timeout_ms;
-	unsigned long long inline_max_bytes;
-	unsigned int result_ttl_seconds;
-	unsigned long long max_upload_bytes;
-	appcore_jobs_resolve_fn resolve;
-	void *resolve_ctx;
+	char *dir; /* canonical, NULL when none */
+	/* the caller's options; redis_url and dir (not kept) are NULL */
+	appcore_jobs_options settings;
 
 	pthread_mutex_t pool_lock;
 	redisContext *pool[AC_JOBS_POOL_SIZE];
@@ -63,6 +58,9 @@ struct appcore_jobs {
 /* redis_url.c */
 int ac_redis_address_parse(struct ac_redis_address *out, const char *url, appcore_error *err);
 void ac_redis_address_dispose(struct ac_redis_address *address);
+/* A copy of [s, s + len) with %XX decoded (and '+' as a space when plus_is_space): NULL for
+ * a bad escape (or no memory: then *oom is set). An escaped NUL is a bad escape. */
+char *ac_jobs_percent_decode(const char *s, size_t len, bool plus_is_space, bool *oom);
 
 /* redis.c: a connection from the pool (connected, authenticated, database selected) or
  * APPCORE_EUNAVAILABLE; give it back with ac_jobs_release, which drops a broken one. */
@@ -95,6 +93,14 @@ extern const char ac_script_begin[];
 extern const char ac_script_complete[];
 extern const char ac_script_finish[];
 extern const char ac_script_retire[];
+/* The first AC_JOBS_SCRIPT_ARGS arguments of EVAL for the complete and finish scripts:
+ * EVAL, the script, its six keys (job, done, out, in, queue, stats) and the group. keys is
+ * the caller's storage for the job's key names. */
+#define AC_JOBS_SCRIPT_ARGS 10
+void ac_jobs_script_args(const char **argv, char keys[4][AC_JOBS_KEY_SIZE], const char *script,
+			 const char *id);
+/* Remove consumer name from the group if it holds no chunk. */
+int ac_jobs_retire(appcore_jobs *jobs, redisContext *c, const char *name, appcore_error *err);
 
 /* status.c */
 int ac_jobs_status_from_hash(appcore_job_status *out, const char *id, const redisReply *fields,

@@ -28,8 +28,7 @@ static int hex_value(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A copy of [s, s + len) with %XX decoded; NULL for a bad escape (or no memory: *oom). */
-static char *decode(const char *s, size_t len, bool *oom)
+char *ac_jobs_percent_decode(const char *s, size_t len, bool plus_is_space, bool *oom)
 {
 	char *out = malloc(len + 1), *p = out;
 
@@ -39,14 +38,14 @@ static char *decode(const char *s, size_t len, bool *oom)
 			int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
 			int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
 
-			if (hi < 0 || lo < 0) {
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;
 			}
 			*p++ = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
-			*p++ = s[i];
+			*p++ = plus_is_space && s[i] == '+' ? ' ' : s[i];
 		}
 	}
 	if (out != NULL)
@@ -111,10 +110,11 @@ static int parse_tcp(struct ac_redis_address *a, const char *url, appcore_error 
 		const char *sep = memchr(rest, ':', (size_t)(at - rest));
 		if (sep == NULL)
 			return bad_url(err, url, "credentials must be :PASSWORD or USER:PASSWORD");
-		if (sep > rest && (a->user = decode(rest, (size_t)(sep - rest), &oom)) == NULL)
+		if (sep > rest && (a->user = ac_jobs_percent_decode(rest, (size_t)(sep - rest), false, &oom)) == NULL)
 			return oom ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
 				   : bad_url(err, url, "bad %-escape in the user");
-		if ((a->password = decode(sep + 1, (size_t)(at - sep - 1), &oom)) == NULL)
+		if ((a->password = ac_jobs_percent_decode(sep + 1, (size_t)(at - sep - 1), false,
+							   &oom)) == NULL)
 			return oom ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
 				   : bad_url(err, url, "bad %-escape in the password");
 		rest = at + 1;

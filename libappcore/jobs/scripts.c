@@ -2,6 +2,8 @@
  * job's state, its counters, the store-wide counters and the queue entry change together or
  * not at all: a worker that dies half-way leaves either the old state or the new one. Times
  * come from Redis's clock, the one clock every server and worker share. */
+#include <stdlib.h>
+
 #include "jobs/jobs_internal.h"
 
 #define NOW_MS                                                                                     \
@@ -82,3 +84,31 @@ const char ac_script_retire[] =
     "if #pending > 0 then return 0 end\n"
     "redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])\n"
     "return 1\n";
+
+void ac_jobs_script_args(const char **argv, char keys[4][AC_JOBS_KEY_SIZE], const char *script,
+			 const char *id)
+{
+	for (int k = 0; k < 4; k++)
+		ac_jobs_key(keys[k], id, (enum ac_job_key)k);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = "6";
+	argv[3] = keys[AC_KEY_JOB];
+	argv[4] = keys[AC_KEY_DONE];
+	argv[5] = keys[AC_KEY_OUT];
+	argv[6] = keys[AC_KEY_IN];
+	argv[7] = AC_JOBS_QUEUE_KEY;
+	argv[8] = AC_JOBS_STATS_KEY;
+	argv[9] = AC_JOBS_GROUP;
+}
+
+int ac_jobs_retire(appcore_jobs *jobs, redisContext *c, const char *name, appcore_error *err)
+{
+	const char *argv[] = { "EVAL", ac_script_retire, "1", AC_JOBS_QUEUE_KEY, AC_JOBS_GROUP,
+			       name };
+	redisReply *reply;
+	int rc = ac_redis_argv(&reply, jobs, c, err, 6, argv, NULL);
+
+	freeReplyObject(reply);
+	return rc;
+}

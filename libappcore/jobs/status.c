@@ -175,20 +175,9 @@ int ac_jobs_finish(char **result, appcore_jobs *jobs, redisContext *c, const cha
 	int rc;
 
 	*result = NULL;
-	for (int k = 0; k < 4; k++)
-		ac_jobs_key(keys[k], id, (enum ac_job_key)k);
-	snprintf(ttl, sizeof(ttl), "%u", jobs->result_ttl_seconds);
+	ac_jobs_script_args(argv, keys, ac_script_finish, id);
+	snprintf(ttl, sizeof(ttl), "%u", jobs->settings.result_ttl_seconds);
 	snprintf(line, sizeof(line), "%d", why != NULL ? why->line : 0);
-	argv[0] = "EVAL";
-	argv[1] = ac_script_finish;
-	argv[2] = "6";
-	argv[3] = keys[AC_KEY_JOB];
-	argv[4] = keys[AC_KEY_DONE];
-	argv[5] = keys[AC_KEY_OUT];
-	argv[6] = keys[AC_KEY_IN];
-	argv[7] = AC_JOBS_QUEUE_KEY;
-	argv[8] = AC_JOBS_STATS_KEY;
-	argv[9] = AC_JOBS_GROUP;
 	argv[10] = entry_id != NULL ? entry_id : "";
 	argv[11] = ttl;
 	argv[12] = new_state;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/error_internal.h"
+#include "core/log_strbuf.h"
 #include "jobs/jobs_internal.h"
 #include "rows/rows_internal.h"
 
@@ -46,8 +47,7 @@ struct splitter {
 	char *input_rel;
 
 	/* inline: the bytes of the chunk being built */
-	char *chunk_buf;
-	size_t chunk_len, chunk_cap;
+	ac_strbuf chunk;
 
 	unsigned long long pos;  /* bytes read */
 	unsigned long long line; /* current line, 1-based */
@@ -102,20 +102,9 @@ static int flush_upload(struct splitter *s, appcore_error *err)
 static int store_bytes(struct splitter *s, const char *data, size_t len, appcore_error *err)
 {
 	if (s->in_redis) {
-		if (s->chunk_len + len > s->chunk_cap) {
-			size_t cap = s->chunk_cap ? s->chunk_cap : 65536;
-			char *bigger;
-
-			while (cap < s->chunk_len + len)
-				cap *= 2;
-			if ((bigger = realloc(s->chunk_buf, cap)) == NULL)
-				return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-			s->chunk_buf = bigger;
-			s->chunk_cap = cap;
-		}
-		memcpy(s->chunk_buf + s->chunk_len, data, len);
-		s->chunk_len += len;
-		return APPCORE_OK;
+		ac_strbuf_append(&s->chunk, data, len);
+		return s->chunk.failed ? ac_error_set(err, APPCORE_ENOMEM, "out of memory")
+				       : APPCORE_OK;
 	}
 	if (s->fd < 0) /* a file named by path: already where it belongs */
 		return APPCORE_OK;
@@ -152,16 +141,17 @@ static int emit_chunk(struct splitter *s, appcore_error *err)
 		/* until the job is queued the inputs expire, so a submission that dies half-way
 		 * leaves nothing behind for long */
 		rc = ac_redis_command(&reply, s->jobs, s->c, err, "HSET %s %llu %b", s->in_key,
-				      (unsigned long long)s->num_chunks, s->chunk_buf, s->chunk_len);
+				      (unsigned long long)s->num_chunks, s->chunk.len > 0 ? s->chunk.data : "",
+				      s->chunk.len);
 		freeReplyObject(reply);
 		if (rc == APPCORE_OK && s->num_chunks == 0) {
 			rc = ac_redis_command(&reply, s->jobs, s->c, err, "EXPIRE %s %u", s->in_key,
-					      s->jobs->result_ttl_seconds);
+					      s->jobs->settings.result_ttl_seconds);
 			freeReplyObject(reply);
 		}
 		if (rc != APPCORE_OK)
 			return rc;
-		s->chunk_len = 0;
+		s->chunk.len = 0;
 	}
 	d = &s->chunks[s->num_chunks++];
 	d->line = s->chunk_line;
@@ -192,7 +182,7 @@ static int end_line(struct splitter *s, appcore_error *err)
 	s->line++;
 	s->line_len = 0;
 	s->line_nonblank = false;
-	if (s->chunk_rows > 0 && (s->chunk_rows >= s->jobs->chunk_rows ||
+	if (s->chunk_rows > 0 && (s->chunk_rows >= s->jobs->settings.chunk_rows ||
 				  s->pos - s->chunk_start >= AC_JOBS_CHUNK_MAX_BYTES))
 		return emit_chunk(s, err);
 	return APPCORE_OK;
@@ -412,7 +402,7 @@ static void dispose(struct splitter *s)
 	free(s->job_dir);
 	free(s->write_buf);
 	free(s->input_rel);
-	free(s->chunk_buf);
+	ac_strbuf_release(&s->chunk);
 	free(s->line1);
 	free(s->chunks);
 }
@@ -448,6 +438,7 @@ static int prepare(struct splitter *s, appcore_jobs *jobs,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	ac_strbuf_init(&s->chunk, NULL, 0);
 	s->fd = -1;
 	s->jobs = jobs;
 	s->options = options;
@@ -471,14 +462,14 @@ static int prepare(struct splitter *s, appcore_jobs *jobs,
 		return s->input_rel != NULL ? APPCORE_OK
 					    : ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	}
-	if (jobs->dir == NULL && size != ULLONG_MAX && size > jobs->inline_max_bytes)
+	if (jobs->dir == NULL && size != ULLONG_MAX && size > jobs->settings.inline_max_bytes)
 		return ac_error_set(err, APPCORE_ETOOLARGE,
 				    "the input (%llu bytes) is larger than jobs.inline_max_bytes "
 				    "(%llu), and jobs.dir is not configured for larger inputs",
-				    size, jobs->inline_max_bytes);
-	s->in_redis = jobs->dir == NULL || size <= jobs->inline_max_bytes;
+				    size, jobs->settings.inline_max_bytes);
+	s->in_redis = jobs->dir == NULL || size <= jobs->settings.inline_max_bytes;
 	if (s->in_redis) {
-		s->limit = jobs->inline_max_bytes;
+		s->limit = jobs->settings.inline_max_bytes;
 		s->limit_name = "jobs.inline_max_bytes without jobs.dir";
 		return APPCORE_OK;
 	}

@@ -102,14 +102,9 @@ static int sweep_consumers(appcore_jobs *jobs, redisContext *c, unsigned int min
 			else if (strcmp(key->str, "idle") == 0 && value->type == REDIS_REPLY_INTEGER)
 				idle = value->integer;
 		}
-		if (name != NULL && pending == 0 && idle >= (long long)min_age_seconds * 1000) {
-			const char *argv[] = { "EVAL", ac_script_retire, "1", AC_JOBS_QUEUE_KEY,
-					       AC_JOBS_GROUP, name };
-			redisReply *retired;
-			if ((rc = ac_redis_argv(&retired, jobs, c, err, 6, argv, NULL)) != APPCORE_OK)
-				break;
-			freeReplyObject(retired);
-		}
+		if (name != NULL && pending == 0 && idle >= (long long)min_age_seconds * 1000 &&
+		    (rc = ac_jobs_retire(jobs, c, name, err)) != APPCORE_OK)
+			break;
 	}
 	freeReplyObject(reply);
 	return rc;

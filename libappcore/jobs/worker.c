@@ -14,6 +14,7 @@
 
 #include "appcore/rows.h"
 #include "core/error_internal.h"
+#include "core/log_strbuf.h"
 #include "jobs/jobs_internal.h"
 
 /* A chunk delivered this many times without being recorded fails its job instead of taking
@@ -29,8 +30,7 @@ struct appcore_jobs_worker {
 	bool group_ready;
 	char cursor[64];     /* XAUTOCLAIM position in the pending entries */
 	long long next_scan; /* monotonic ms of the next look for abandoned chunks */
-	char *out;           /* the chunk's predictions */
-	size_t out_len, out_cap;
+	ac_strbuf out;       /* the chunk's predictions */
 	char *in;            /* a chunk read from the jobs directory */
 	size_t in_cap;
 };
@@ -69,7 +69,7 @@ int appcore_jobs_worker_new(appcore_jobs_worker **out, appcore_jobs *jobs, const
 	if (out == NULL || jobs == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_jobs_worker_new: NULL argument");
 	*out = NULL;
-	if (jobs->resolve == NULL)
+	if (jobs->settings.resolve == NULL)
 		return ac_error_set(err, APPCORE_EINVAL,
 				    "a worker needs a model resolver (appcore_jobs_options.resolve)");
 	if (name == NULL) {
@@ -85,6 +85,7 @@ int appcore_jobs_worker_new(appcore_jobs_worker **out, appcore_jobs *jobs, const
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	}
 	w->jobs = jobs;
+	ac_strbuf_init(&w->out, NULL, 0);
 	snprintf(w->cursor, sizeof(w->cursor), "0-0");
 	*out = w;
 	return APPCORE_OK;
@@ -101,13 +102,12 @@ void appcore_jobs_worker_free(appcore_jobs_worker *w)
 		return;
 	if (w->c != NULL && w->c->err == 0) {
 		/* leave the group tidy: a consumer holding nothing is forgotten */
-		const char *argv[] = { "EVAL", ac_script_retire, "1", AC_JOBS_QUEUE_KEY,
-				       AC_JOBS_GROUP, w->name };
-		freeReplyObject(redisCommandArgv(w->c, 6, argv, NULL));
+		appcore_error ignored;
+		ac_jobs_retire(w->jobs, w->c, w->name, &ignored);
 	}
 	ac_jobs_release(w->jobs, w->c);
 	free(w->name);
-	free(w->out);
+	ac_strbuf_release(&w->out);
 	free(w->in);
 	free(w);
 }
@@ -202,7 +202,7 @@ static int claim_abandoned(redisReply **reply, const redisReply **entry, appcore
 	if (now < w->next_scan)
 		return APPCORE_OK;
 	rc = command(reply, w, err, "XAUTOCLAIM %s %s %s %u %s COUNT 1", AC_JOBS_QUEUE_KEY,
-		     AC_JOBS_GROUP, w->name, w->jobs->visibility_timeout_ms, w->cursor);
+		     AC_JOBS_GROUP, w->name, w->jobs->settings.visibility_timeout_ms, w->cursor);
 	if (rc != APPCORE_OK)
 		return rc;
 	if ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements < 2 ||
@@ -215,8 +215,8 @@ static int claim_abandoned(redisReply **reply, const redisReply **entry, appcore
 		*entry = (*reply)->element[1]->element[0];
 	/* a full pass found nothing: look again after a fraction of the timeout */
 	if (*entry == NULL && strcmp(w->cursor, "0-0") == 0)
-		w->next_scan = now + (w->jobs->visibility_timeout_ms / 4 > 50
-					  ? w->jobs->visibility_timeout_ms / 4
+		w->next_scan = now + (w->jobs->settings.visibility_timeout_ms / 4 > 50
+					  ? w->jobs->settings.visibility_timeout_ms / 4
 					  : 50);
 	return APPCORE_OK;
 }
@@ -322,22 +322,10 @@ static int fail_job(appcore_jobs_step *out, appcore_jobs_worker *w, const struct
 
 static int collect(void *ctx, const char *data, size_t len)
 {
-	appcore_jobs_worker *w = ctx;
+	ac_strbuf *out = ctx;
 
-	if (w->out_len + len > w->out_cap) {
-		size_t cap = w->out_cap ? w->out_cap : 65536;
-		char *bigger;
-
-		while (cap < w->out_len + len)
-			cap *= 2;
-		if ((bigger = realloc(w->out, cap)) == NULL)
-			return -1;
-		w->out = bigger;
-		w->out_cap = cap;
-	}
-	memcpy(w->out + w->out_len, data, len);
-	w->out_len += len;
-	return 0;
+	ac_strbuf_append(out, data, len);
+	return out->failed ? -1 : 0;
 }
 
 /* Reset the entry's idle time so nobody takes it over while this worker is still at it. */
@@ -361,8 +349,9 @@ static int score(appcore_jobs_worker *w, const struct entry *e, const struct job
 
 	options.output = strcmp(f->output, "margin") == 0 ? APPCORE_OUTPUT_MARGIN
 							  : APPCORE_OUTPUT_VALUE;
-	w->out_len = 0;
-	if ((rc = appcore_rows_scorer_new(&scorer, model, format, &options, collect, w, err)) !=
+	w->out.len = 0;
+	w->out.failed = 0;
+	if ((rc = appcore_rows_scorer_new(&scorer, model, format, &options, collect, &w->out, err)) !=
 	    APPCORE_OK)
 		return rc;
 	/* a chunk after the first reads the file's header first, as line 1 */
@@ -376,7 +365,7 @@ static int score(appcore_jobs_worker *w, const struct entry *e, const struct job
 		text += line_len + (end != NULL);
 		len -= line_len + (end != NULL);
 		if (++lines % TOUCH_EVERY_LINES == 0 &&
-		    monotonic_ms() - last_touch > w->jobs->visibility_timeout_ms / 3) {
+		    monotonic_ms() - last_touch > w->jobs->settings.visibility_timeout_ms / 3) {
 			touch(w, e);
 			last_touch = monotonic_ms();
 		}
@@ -451,38 +440,27 @@ static int complete(char **state, appcore_jobs_worker *w, const struct entry *e,
 		char *path;
 		if ((rc = ac_jobs_result_path(&path, w->jobs, e->job, e->chunk, err)) != APPCORE_OK)
 			return rc;
-		rc = ac_jobs_write_file_atomic(path, w->out != NULL ? w->out : "", w->out_len,
+		rc = ac_jobs_write_file_atomic(path, w->out.len > 0 ? w->out.data : "", w->out.len,
 					       w->name, err);
 		free(path);
 		if (rc != APPCORE_OK)
 			return rc;
 	}
-	for (int k = 0; k < 4; k++)
-		ac_jobs_key(keys[k], e->job, (enum ac_job_key)k);
+	ac_jobs_script_args(argv, keys, ac_script_complete, e->job);
 	snprintf(chunk, sizeof(chunk), "%llu", e->chunk);
 	snprintf(rows, sizeof(rows), "%llu", e->rows);
-	snprintf(bytes, sizeof(bytes), "%zu", w->out_len);
-	snprintf(ttl, sizeof(ttl), "%u", w->jobs->result_ttl_seconds);
-	argv[0] = "EVAL";
-	argv[1] = ac_script_complete;
-	argv[2] = "6";
-	argv[3] = keys[AC_KEY_JOB];
-	argv[4] = keys[AC_KEY_DONE];
-	argv[5] = keys[AC_KEY_OUT];
-	argv[6] = keys[AC_KEY_IN];
-	argv[7] = AC_JOBS_QUEUE_KEY;
-	argv[8] = AC_JOBS_STATS_KEY;
-	argv[9] = AC_JOBS_GROUP;
+	snprintf(bytes, sizeof(bytes), "%zu", w->out.len);
+	snprintf(ttl, sizeof(ttl), "%u", w->jobs->settings.result_ttl_seconds);
 	argv[10] = e->id;
 	argv[11] = chunk;
 	argv[12] = rows;
 	argv[13] = bytes;
 	argv[14] = ttl;
 	argv[15] = in_redis ? "1" : "0";
-	argv[16] = in_redis && w->out != NULL ? w->out : "";
+	argv[16] = in_redis && w->out.len > 0 ? w->out.data : "";
 	for (int i = 0; i < 16; i++)
 		lens[i] = strlen(argv[i]);
-	lens[16] = in_redis ? w->out_len : 0;
+	lens[16] = in_redis ? w->out.len : 0;
 	if ((rc = run_script(&reply, w, 17, argv, lens, err)) != APPCORE_OK)
 		return rc;
 	if (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS)
@@ -587,7 +565,7 @@ static int process(appcore_jobs_step *out, appcore_jobs_worker *w, struct entry 
 		rc = fail_job(out, w, e, &why, err);
 		goto done;
 	}
-	rc = w->jobs->resolve(&model, w->jobs->resolve_ctx, f.model,
+	rc = w->jobs->settings.resolve(&model, w->jobs->settings.resolve_ctx, f.model,
 			      f.model_version != NULL ? f.model_version : "", &why);
 	if (rc == APPCORE_ENOMEM)
 		goto done;
