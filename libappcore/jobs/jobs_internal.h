@@ -129,5 +129,10 @@ int ac_jobs_write_file_atomic(const char *path, const char *data, size_t len,
 			      const char *tmp_suffix, appcore_error *err);
 int ac_jobs_remove_tree(const char *path);
 char *ac_jobs_path_join(const char *a, const char *b);
+/* An absolute path with "." and ".." resolved and repeated slashes dropped, without touching
+ * the file system; NULL for ".." above the root or no memory. Free it. */
+char *ac_jobs_lexical_path(const char *path);
+/* Whether path is strictly below dir (both absolute and lexically clean). */
+bool ac_jobs_path_under(const char *dir, const char *path);
 
 #endif

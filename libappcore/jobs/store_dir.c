@@ -58,6 +58,50 @@ int ac_jobs_result_path(char **out, const appcore_jobs *jobs, const char *id,
 	return *out != NULL ? APPCORE_OK : ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 }
 
+/* path with "." and ".." resolved and repeated slashes dropped, without touching the file
+ * system (for an absolute path); NULL for ".." above the root or no memory. */
+char *ac_jobs_lexical_path(const char *path)
+{
+	size_t len = strlen(path), used = 0;
+	char *out = malloc(len + 2);
+	const char *p = path;
+
+	if (out == NULL)
+		return NULL;
+	while (*p != '\0') {
+		size_t part;
+
+		while (*p == '/')
+			p++;
+		part = strcspn(p, "/");
+		if (part == 2 && p[0] == '.' && p[1] == '.') {
+			if (used == 0) {
+				free(out);
+				return NULL;
+			}
+			while (used > 0 && out[used - 1] != '/')
+				used--;
+			used--; /* the slash */
+		} else if (part > 0 && !(part == 1 && p[0] == '.')) {
+			out[used++] = '/';
+			memcpy(out + used, p, part);
+			used += part;
+		}
+		p += part;
+	}
+	if (used == 0)
+		out[used++] = '/';
+	out[used] = '\0';
+	return out;
+}
+
+bool ac_jobs_path_under(const char *dir, const char *path)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
 /* mkdir -p of the directory part of path (its last component is a file). */
 static int make_parents(char *path)
 {

@@ -583,57 +583,13 @@ int appcore_jobs_submit_fd(appcore_job_status *out, appcore_jobs *jobs,
 	return appcore_jobs_submit(out, jobs, &sized, read_fd, &reader, err);
 }
 
-/* path with "." and ".." resolved and repeated slashes dropped, without touching the file
- * system (for an absolute path); NULL for ".." above the root or no memory. */
-static char *lexical_path(const char *path)
-{
-	size_t len = strlen(path), used = 0;
-	char *out = malloc(len + 2);
-	const char *p = path;
-
-	if (out == NULL)
-		return NULL;
-	while (*p != '\0') {
-		size_t part;
-
-		while (*p == '/')
-			p++;
-		part = strcspn(p, "/");
-		if (part == 2 && p[0] == '.' && p[1] == '.') {
-			if (used == 0) {
-				free(out);
-				return NULL;
-			}
-			while (used > 0 && out[used - 1] != '/')
-				used--;
-			used--; /* the slash */
-		} else if (part > 0 && !(part == 1 && p[0] == '.')) {
-			out[used++] = '/';
-			memcpy(out + used, p, part);
-			used += part;
-		}
-		p += part;
-	}
-	if (used == 0)
-		out[used++] = '/';
-	out[used] = '\0';
-	return out;
-}
-
-static bool under(const char *dir, const char *path)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(path, dir, len) == 0 && path[len] == '/';
-}
-
 /* The checks on a path job's file: inside the jobs directory (before and after resolving
  * links), not one of the jobs' own files, a regular file. *real receives its real path. */
 static int check_input_path(char **real, const appcore_jobs *jobs, const char *path,
 			    appcore_error *err)
 {
 	char *joined = path[0] == '/' ? strdup(path) : ac_jobs_path_join(jobs->dir, path);
-	char *lexical = joined != NULL ? lexical_path(joined) : NULL;
+	char *lexical = joined != NULL ? ac_jobs_lexical_path(joined) : NULL;
 	char *internal = ac_jobs_path_join(jobs->dir, AC_JOBS_DIR_NAME);
 	struct stat st;
 	int rc = APPCORE_OK;
@@ -641,7 +597,8 @@ static int check_input_path(char **real, const appcore_jobs *jobs, const char *p
 	*real = NULL;
 	if (joined == NULL || internal == NULL)
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	else if (lexical == NULL || !under(jobs->dir, lexical) || under(internal, lexical) ||
+	else if (lexical == NULL || !ac_jobs_path_under(jobs->dir, lexical) ||
+		 ac_jobs_path_under(internal, lexical) ||
 		 strcmp(internal, lexical) == 0)
 		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
 				  "input_path '%s' is outside the jobs directory", path);
@@ -649,7 +606,7 @@ static int check_input_path(char **real, const appcore_jobs *jobs, const char *p
 		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,
 				  strerror(errno));
 	/* symbolic links resolved: still inside, and not one of the jobs' own files */
-	else if (!under(jobs->dir, *real) || under(internal, *real))
+	else if (!ac_jobs_path_under(jobs->dir, *real) || ac_jobs_path_under(internal, *real))
 		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
 				  "input_path '%s' is outside the jobs directory", path);
 	else if (stat(*real, &st) != 0 || !S_ISREG(st.st_mode))

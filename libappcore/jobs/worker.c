@@ -384,7 +384,8 @@ static int score(appcore_jobs_worker *w, const struct entry *e, const struct job
 static int read_range(appcore_jobs_worker *w, const struct entry *e, const struct job_fields *f,
 		      appcore_error *err)
 {
-	char *path;
+	const char *problem = NULL;
+	char *joined, *path;
 	size_t done = 0;
 	int fd;
 
@@ -399,22 +400,40 @@ static int read_range(appcore_jobs_worker *w, const struct entry *e, const struc
 		w->in = bigger;
 		w->in_cap = (size_t)e->length;
 	}
-	if ((path = ac_jobs_path_join(w->jobs->dir, f->input)) == NULL)
+	if ((joined = ac_jobs_path_join(w->jobs->dir, f->input)) == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	/* the job names its input relative to the directory: never anything outside it, not
+	 * even through a link made since the job was submitted */
+	path = realpath(joined, NULL);
+	free(joined);
+	if (path == NULL && errno == ENOMEM)
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	if (path == NULL) {
+		problem = strerror(errno);
+		return ac_error_set(err, APPCORE_EIO, "%s: %s", f->input, problem);
+	}
+	if (!ac_jobs_path_under(w->jobs->dir, path)) {
+		free(path);
+		return ac_error_set(err, APPCORE_EIO, "the job's input '%.200s' is not in the jobs "
+						      "directory",
+				    f->input);
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		problem = strerror(errno);
 	while (fd >= 0 && done < e->length) {
 		ssize_t n = pread(fd, w->in + done, (size_t)e->length - done,
 				  (off_t)(e->offset + done));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			problem = n < 0 ? strerror(errno) : "shorter than when the job was submitted";
 			break;
+		}
 		done += (size_t)n;
 	}
-	if (fd < 0 || done < e->length) {
-		int rc = ac_error_set(err, APPCORE_EIO, "%s: %s", f->input,
-				      fd < 0 || errno != 0 ? strerror(errno)
-							   : "shorter than when the job was submitted");
+	if (problem != NULL) {
+		int rc = ac_error_set(err, APPCORE_EIO, "%s: %s", f->input, problem);
 		if (fd >= 0)
 			close(fd);
 		free(path);

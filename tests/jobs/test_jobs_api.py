@@ -288,13 +288,47 @@ class JobsWithoutWorkers(unittest.TestCase):
         self.assertIn("was cancelled", json.loads(data)["error"]["message"])
         # a worker that starts now drops the cancelled job's chunks from the queue
         worker = self.stack.add_worker()
+        self.addCleanup(worker.kill)
         poll_until(lambda: self.stack.redis.cli_ok("XLEN", "appcore:jobs:queue") == "0", 20,
                    "the cancelled job's chunks to leave the queue")
         self.assertEqual(self.stack.status(job["id"])[2]["state"], "cancelled")
         self.assertEqual(worker.stop(), 0)
 
+    def test_input_changed_after_submission_fails_the_job(self):
+        # path jobs read their file where it is: a worker that finds it changed (or swapped
+        # for a link to a file outside the directory) fails the job instead of scoring it
+        directory = self.stack.jobs_dir
+        text = fixture_csv("multi_softprob")
+        jobs = {}
+        for name in ("shrunk.csv", "edited.csv", "swapped.csv"):
+            with open(os.path.join(directory, name), "w") as f:
+                f.write(text)
+            jobs[name] = self.stack.submit_ok(
+                json.dumps({"model": "multi_softprob", "input_path": name}).encode(),
+                content_type="application/json", query="")
+        with open(os.path.join(directory, "shrunk.csv"), "w") as f:
+            f.write(text[:100])
+        with open(os.path.join(directory, "edited.csv"), "w") as f:
+            first, rest = text.split("\n", 1)
+            f.write("\r" * len(first) + "\n" + rest)  # a blank line: one row fewer
+        os.remove(os.path.join(directory, "swapped.csv"))
+        os.symlink("/etc/passwd", os.path.join(directory, "swapped.csv"))
+        worker = self.stack.add_worker()
+        self.addCleanup(worker.kill)
+        messages = {name: self.stack.wait_finished(job["id"])["error"]["message"]
+                    for name, job in jobs.items()}
+        self.assertEqual(messages["shrunk.csv"],
+                         "shrunk.csv: shorter than when the job was submitted")
+        self.assertEqual(messages["edited.csv"],
+                         "chunk 0 (from line 1) has 39 rows, 40 when the job was submitted: "
+                         "the input changed")
+        self.assertEqual(messages["swapped.csv"],
+                         "the job's input 'swapped.csv' is not in the jobs directory")
+        self.assertEqual(worker.stop(), 0)
+
     def test_worker_stops_cleanly_on_sigterm(self):
         worker = self.stack.add_worker()
+        self.addCleanup(worker.kill)
         job = self.stack.submit_ok(fixture_csv("multi_softprob", repeat=5).encode())
         self.assertEqual(self.stack.wait_finished(job["id"])["state"], "succeeded")
         self.assertEqual(worker.stop(), 0)
