@@ -22,9 +22,9 @@ enum ac_job_key { AC_KEY_JOB, AC_KEY_IN, AC_KEY_OUT, AC_KEY_DONE };
 void ac_jobs_key(char key[AC_JOBS_KEY_SIZE], const char *id, enum ac_job_key which);
 
 /* Longest input line accepted: bounds a worker's and the splitter's memory per line. */
-#define AC_JOBS_MAX_LINE_BYTES (1024 * 1024)
+#define AC_JOBS_MAX_LINE_BYTES ((size_t)1 << 20)
 /* A chunk also ends once it holds this many bytes (long lines, small chunk_rows or not). */
-#define AC_JOBS_CHUNK_MAX_BYTES (8 * 1024 * 1024)
+#define AC_JOBS_CHUNK_MAX_BYTES ((size_t)8 << 20)
 /* Connect and command timeouts: a blocked read waits at most 5 s for work on top. */
 #define AC_JOBS_CONNECT_TIMEOUT_MS 2000
 #define AC_JOBS_COMMAND_TIMEOUT_MS 10000

@@ -63,12 +63,13 @@ static int checked(redisReply **out, appcore_jobs *jobs, redisContext *c, redisR
 {
 	int rc = ac_redis_check(jobs, c, reply, reply != NULL ? REDIS_OK : REDIS_ERR, err);
 
-	if (rc != APPCORE_OK) {
-		freeReplyObject(reply);
-		reply = NULL;
+	*out = NULL;
+	if (rc == APPCORE_OK && reply != NULL) {
+		*out = reply;
+		return APPCORE_OK;
 	}
-	*out = reply;
-	return rc;
+	freeReplyObject(reply);
+	return rc != APPCORE_OK ? rc : APPCORE_EINTERNAL;
 }
 
 int ac_redis_command(redisReply **out, appcore_jobs *jobs, redisContext *c, appcore_error *err,

@@ -10,7 +10,7 @@
 #include "core/error_internal.h"
 #include "jobs/jobs_internal.h"
 
-#define READ_BLOCK (1024 * 1024)
+#define READ_BLOCK ((size_t)1 << 20)
 
 static int not_ready(const appcore_job_status *s, appcore_error *err)
 {

@@ -213,9 +213,9 @@ int appcore_jobs_cancel(appcore_job_status *out, appcore_jobs *jobs, const char 
 	if ((rc = begin(&c, jobs, id, err)) != APPCORE_OK)
 		return rc;
 	rc = ac_jobs_finish(&state, jobs, c, id, NULL, "cancelled", NULL, err);
-	if (rc == APPCORE_OK && strcmp(state, "gone") == 0)
+	if (rc == APPCORE_OK && state != NULL && strcmp(state, "gone") == 0)
 		rc = ac_error_set(err, APPCORE_ENOTFOUND, "no job %s (it may have expired)", id);
-	else if (rc == APPCORE_OK && strcmp(state, "cancelled") != 0)
+	else if (rc == APPCORE_OK && state != NULL && strcmp(state, "cancelled") != 0)
 		rc = ac_error_set(err, APPCORE_ECONFLICT,
 				  "job %s has already finished (%s): only queued or running jobs "
 				  "can be cancelled",

@@ -32,11 +32,15 @@ int ac_jobs_job_dir(char **out, const appcore_jobs *jobs, const char *id, appcor
 	size_t size;
 
 	*out = NULL;
-	if (jobs->dir == NULL)
-		return ac_error_set(err, APPCORE_EINTERNAL, "no jobs directory configured");
+	if (jobs->dir == NULL) {
+		ac_error_set(err, APPCORE_EINTERNAL, "no jobs directory configured");
+		return APPCORE_EINTERNAL;
+	}
 	size = strlen(jobs->dir) + sizeof(AC_JOBS_DIR_NAME) + strlen(id) + 3;
-	if ((*out = malloc(size)) == NULL)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	if ((*out = malloc(size)) == NULL) {
+		ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		return APPCORE_ENOMEM;
+	}
 	snprintf(*out, size, "%s/%s/%s", jobs->dir, AC_JOBS_DIR_NAME, id);
 	return APPCORE_OK;
 }
@@ -48,8 +52,8 @@ int ac_jobs_result_path(char **out, const appcore_jobs *jobs, const char *id,
 	size_t size;
 	int rc = ac_jobs_job_dir(&dir, jobs, id, err);
 
-	if (rc != APPCORE_OK)
-		return rc;
+	if (rc != APPCORE_OK || dir == NULL)
+		return rc != APPCORE_OK ? rc : APPCORE_EINTERNAL;
 	size = strlen(dir) + 32;
 	*out = malloc(size);
 	if (*out != NULL)

@@ -19,7 +19,7 @@
 #include "jobs/jobs_internal.h"
 #include "rows/rows_internal.h"
 
-#define READ_BLOCK (1024 * 1024)
+#define READ_BLOCK ((size_t)1 << 20)
 
 struct chunk_desc {
 	unsigned long long line, rows, offset, length;
@@ -193,14 +193,16 @@ static int line_bytes(struct splitter *s, const char *data, size_t len, appcore_
 {
 	if (len > AC_JOBS_MAX_LINE_BYTES - s->line_len)
 		return ac_error_set_at(err, APPCORE_ELIMIT, ac_rows_line_int((size_t)s->line), 0,
-				       "line %llu: longer than %d bytes, the longest line a job "
+				       "line %llu: longer than %zu bytes, the longest line a job "
 				       "accepts",
 				       s->line, AC_JOBS_MAX_LINE_BYTES);
 	for (size_t i = 0; i < len && !s->line_nonblank; i++)
 		s->line_nonblank = data[i] != '\r';
 	if (s->line == 1 && s->options->format == APPCORE_ROWS_CSV) {
-		if (s->line1 == NULL && (s->line1 = malloc(AC_JOBS_MAX_LINE_BYTES)) == NULL)
-			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		if (s->line1 == NULL && (s->line1 = malloc(AC_JOBS_MAX_LINE_BYTES)) == NULL) {
+			ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+			return APPCORE_ENOMEM;
+		}
 		memcpy(s->line1 + s->line1_len, data, len);
 		s->line1_len += len;
 	}
@@ -435,6 +437,7 @@ static int prepare(struct splitter *s, appcore_jobs *jobs,
 	unsigned long long size = options->input_size >= 0
 				      ? (unsigned long long)options->input_size
 				      : ULLONG_MAX;
+	char *input;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -479,17 +482,17 @@ static int prepare(struct splitter *s, appcore_jobs *jobs,
 		return ac_error_set(err, APPCORE_EIO, "%s: %s", s->job_dir, strerror(errno));
 	s->input_rel = malloc(strlen(AC_JOBS_DIR_NAME) + strlen(s->id) + 8);
 	s->write_buf = malloc(READ_BLOCK);
-	if (s->input_rel == NULL || s->write_buf == NULL)
-		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	sprintf(s->input_rel, "%s/%s/input", AC_JOBS_DIR_NAME, s->id);
-	{
-		char *input = ac_jobs_path_join(s->job_dir, "input");
-
-		if (input == NULL)
-			return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-		s->fd = open(input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0664);
+	input = ac_jobs_path_join(s->job_dir, "input");
+	if (s->input_rel == NULL || s->write_buf == NULL || input == NULL) {
 		free(input);
+		ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		return APPCORE_ENOMEM;
 	}
+	sprintf(s->input_rel, "%s/%s/input", AC_JOBS_DIR_NAME, s->id);
+	/* s owns write_buf and input_rel until dispose() */
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+	s->fd = open(input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0664);
+	free(input);
 	if (s->fd < 0)
 		return ac_error_set(err, APPCORE_EIO, "%s/input: %s", s->job_dir, strerror(errno));
 	return APPCORE_OK;
@@ -500,7 +503,12 @@ static int run(appcore_job_status *out, struct splitter *s, appcore_jobs_read_fn
 {
 	char *buffer = malloc(READ_BLOCK);
 	long long created_ms = 0;
-	int rc = buffer != NULL ? APPCORE_OK : ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+	int rc = APPCORE_OK;
+
+	if (buffer == NULL) {
+		ac_error_set(err, APPCORE_ENOMEM, "out of memory");
+		rc = APPCORE_ENOMEM;
+	}
 
 	while (rc == APPCORE_OK) {
 		size_t got = 0;
@@ -583,6 +591,13 @@ int appcore_jobs_submit_fd(appcore_job_status *out, appcore_jobs *jobs,
 	return appcore_jobs_submit(out, jobs, &sized, read_fd, &reader, err);
 }
 
+/* A path inside the jobs directory that is not one of the jobs' own files. */
+static bool usable(const char *dir, const char *internal, const char *path)
+{
+	return path != NULL && ac_jobs_path_under(dir, path) && !ac_jobs_path_under(internal, path) &&
+	       strcmp(internal, path) != 0;
+}
+
 /* The checks on a path job's file: inside the jobs directory (before and after resolving
  * links), not one of the jobs' own files, a regular file. *real receives its real path. */
 static int check_input_path(char **real, const appcore_jobs *jobs, const char *path,
@@ -597,16 +612,13 @@ static int check_input_path(char **real, const appcore_jobs *jobs, const char *p
 	*real = NULL;
 	if (joined == NULL || internal == NULL)
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
-	else if (lexical == NULL || !ac_jobs_path_under(jobs->dir, lexical) ||
-		 ac_jobs_path_under(internal, lexical) ||
-		 strcmp(internal, lexical) == 0)
-		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
-				  "input_path '%s' is outside the jobs directory", path);
-	else if ((*real = realpath(lexical, NULL)) == NULL)
+	/* lexically first, so that a path outside is refused whether it exists or not */
+	else if (usable(jobs->dir, internal, lexical) &&
+		 (*real = realpath(lexical, NULL)) == NULL)
 		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,
 				  strerror(errno));
-	/* symbolic links resolved: still inside, and not one of the jobs' own files */
-	else if (!ac_jobs_path_under(jobs->dir, *real) || ac_jobs_path_under(internal, *real))
+	/* then with symbolic links resolved */
+	else if (!usable(jobs->dir, internal, lexical) || !usable(jobs->dir, internal, *real))
 		rc = ac_error_set(err, APPCORE_EFORBIDDEN,
 				  "input_path '%s' is outside the jobs directory", path);
 	else if (stat(*real, &st) != 0 || !S_ISREG(st.st_mode))
@@ -649,8 +661,8 @@ int appcore_jobs_submit_path(appcore_job_status *out, appcore_jobs *jobs,
 		return ac_error_set(err, APPCORE_EFORBIDDEN,
 				    "input_path needs a jobs directory, and jobs.dir is not "
 				    "configured");
-	if ((rc = check_input_path(&real, jobs, path, err)) != APPCORE_OK)
-		return rc;
+	if ((rc = check_input_path(&real, jobs, path, err)) != APPCORE_OK || real == NULL)
+		return rc != APPCORE_OK ? rc : APPCORE_EINTERNAL;
 	fd = open(real, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = ac_error_set(err, APPCORE_EREQUEST, "input_path '%s': %s", path,

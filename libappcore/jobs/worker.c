@@ -155,24 +155,34 @@ static bool parse_entry(struct entry *e, const redisReply *r)
 				  number_field(&e->length, fields, "length")));
 }
 
+/* A reply, or an error code with *reply NULL (c broken when EUNAVAILABLE). */
+static int checked_reply(redisReply **reply, appcore_jobs_worker *w, redisReply *got,
+			 appcore_error *err)
+{
+	int rc = ac_redis_check(w->jobs, w->c, got, got != NULL ? REDIS_OK : REDIS_ERR, err);
+
+	*reply = NULL;
+	if (rc == APPCORE_OK && got != NULL) {
+		*reply = got;
+		return APPCORE_OK;
+	}
+	freeReplyObject(got);
+	/* the consumer group vanished with Redis's data: make it again next step */
+	if (rc == APPCORE_EINTERNAL && strstr(err->message, "NOGROUP") != NULL)
+		w->group_ready = false;
+	return rc != APPCORE_OK ? rc : APPCORE_EINTERNAL;
+}
+
 static int command(redisReply **reply, appcore_jobs_worker *w, appcore_error *err,
 		   const char *format, ...)
 {
+	redisReply *got;
 	va_list ap;
 
 	va_start(ap, format);
-	*reply = redisvCommand(w->c, format, ap);
+	got = redisvCommand(w->c, format, ap);
 	va_end(ap);
-	if (ac_redis_check(w->jobs, w->c, *reply, *reply != NULL ? REDIS_OK : REDIS_ERR, err) !=
-	    APPCORE_OK) {
-		freeReplyObject(*reply);
-		*reply = NULL;
-		/* the consumer group vanished with Redis's data: make it again next step */
-		if (err->code == APPCORE_EINTERNAL && strstr(err->message, "NOGROUP") != NULL)
-			w->group_ready = false;
-		return err->code;
-	}
-	return APPCORE_OK;
+	return checked_reply(reply, w, got, err);
 }
 
 /* Drop an entry without a result (its job is gone, or it is malformed). */
@@ -268,14 +278,7 @@ static int deliveries(long long *out, appcore_jobs_worker *w, const char *entry_
 static int run_script(redisReply **reply, appcore_jobs_worker *w, int argc, const char **argv,
 		      const size_t *lens, appcore_error *err)
 {
-	*reply = redisCommandArgv(w->c, argc, argv, lens);
-	if (ac_redis_check(w->jobs, w->c, *reply, *reply != NULL ? REDIS_OK : REDIS_ERR, err) !=
-	    APPCORE_OK) {
-		freeReplyObject(*reply);
-		*reply = NULL;
-		return err->code;
-	}
-	return APPCORE_OK;
+	return checked_reply(reply, w, redisCommandArgv(w->c, argc, argv, lens), err);
 }
 
 static int begin_job(redisReply **reply, struct job_fields *f, appcore_jobs_worker *w,

@@ -79,9 +79,10 @@ int appcore_rows_scorer_new(appcore_rows_scorer **out, appcore_model *model,
 		appcore_predict_options_init(&s->options, APPCORE_PREDICT_OPTIONS_VERSION);
 	}
 	if (s->options.output != APPCORE_OUTPUT_VALUE && s->options.output != APPCORE_OUTPUT_MARGIN) {
+		rc = ac_error_set(err, APPCORE_EINVAL, "appcore_rows_scorer_new: unknown output kind %d",
+				  (int)s->options.output);
 		appcore_rows_scorer_free(s);
-		return ac_error_set(err, APPCORE_EINVAL, "appcore_rows_scorer_new: unknown output kind %d",
-				    (int)s->options.output);
+		return rc;
 	}
 	s->write = write;
 	s->write_ctx = write_ctx;

@@ -128,7 +128,8 @@ class Worker:
         self.proc = track(subprocess.Popen([CLI, "worker", *self.args], env=self.env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                            text=True))
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         poll_until(lambda: self.has("worker started") or self._exited(), 20,
                    "the worker to start")
         if self.proc.poll() is not None:
@@ -164,9 +165,12 @@ class Worker:
         self.proc.send_signal(signum)
 
     def stop(self, timeout=30.0):
+        """SIGTERM, then the exit code once the process and its last log lines are in."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        self._pump_thread.join(timeout)
+        return code
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
