@@ -108,9 +108,12 @@ int ac_jobs_status_from_hash(appcore_job_status *out, const char *id, const redi
 int ac_jobs_read_status(appcore_job_status *out, appcore_jobs *jobs, redisContext *c,
 			const char *id, appcore_error *err);
 bool ac_jobs_id_valid(const char *id);
+/* Copy a valid job id (else APPCORE_ENOTFOUND naming it), before the caller's output, which
+ * it may point into, is cleared. */
+int ac_jobs_copy_id(char copy[APPCORE_JOBS_ID_SIZE], const char *id, appcore_error *err);
 /* Run the finish script: new_state "failed" (why says why) or "cancelled", acknowledging
- * queue entry entry_id (or none: NULL). *result receives the state the script returned
- * (the new one, the one the job already had, or "gone"); free it. */
+ * queue entry entry_id (or none: NULL). *result receives what the script returned: the new
+ * state, "already:STATE" for a job that had finished, or "gone"; free it. */
 int ac_jobs_finish(char **result, appcore_jobs *jobs, redisContext *c, const char *id,
 		   const char *entry_id, const char *new_state, const appcore_error *why,
 		   appcore_error *err);

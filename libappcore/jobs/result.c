@@ -110,6 +110,7 @@ int appcore_jobs_result(appcore_job_status *out, appcore_jobs *jobs, const char 
 			appcore_jobs_write_fn write, void *write_ctx, appcore_error *err)
 {
 	appcore_job_status local_status;
+	char copy[APPCORE_JOBS_ID_SIZE];
 	appcore_error local;
 	char key[AC_JOBS_KEY_SIZE];
 	redisContext *c = NULL;
@@ -123,13 +124,12 @@ int appcore_jobs_result(appcore_job_status *out, appcore_jobs *jobs, const char 
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_jobs_result: NULL argument");
 	if (out == NULL)
 		out = &local_status;
-	memset(out, 0, sizeof(*out));
 	err = AC_JOBS_ERR(err, local);
-	if (!ac_jobs_id_valid(id))
-		return ac_error_set(err, APPCORE_ENOTFOUND,
-				    "no job %.64s (job ids are 32 hexadecimal digits)", id);
-	if ((rc = ac_jobs_acquire(&c, jobs, err)) != APPCORE_OK)
+	rc = ac_jobs_copy_id(copy, id, err);
+	memset(out, 0, sizeof(*out));
+	if (rc != APPCORE_OK || (rc = ac_jobs_acquire(&c, jobs, err)) != APPCORE_OK)
 		return rc;
+	id = copy;
 	if ((rc = ac_jobs_read_status(out, jobs, c, id, err)) != APPCORE_OK)
 		goto done;
 	if (out->state != APPCORE_JOB_SUCCEEDED) {

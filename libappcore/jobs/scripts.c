@@ -58,14 +58,15 @@ const char ac_script_complete[] = NOW_MS START_IF_QUEUED
  * dropped by the workers that take them.
  * KEYS: job, done, out, in, queue, stats.
  * ARGV: group, entry id ("" for none), ttl, new state, error code, message, line.
- * Returns the new state, or the state the job already had ("gone" for no job). */
+ * Returns the new state; "already:STATE" for a job that had finished; "gone" for no job. */
 const char ac_script_finish[] = NOW_MS
     "if ARGV[2] ~= '' then\n"
     "  redis.call('XACK', KEYS[5], ARGV[1], ARGV[2])\n"
     "  redis.call('XDEL', KEYS[5], ARGV[2])\n"
     "end\n"
     "local state = redis.call('HGET', KEYS[1], 'state')\n"
-    "if state ~= 'queued' and state ~= 'running' then return state or 'gone' end\n"
+    "if not state then return 'gone' end\n"
+    "if state ~= 'queued' and state ~= 'running' then return 'already:' .. state end\n"
     "redis.call('HSET', KEYS[1], 'state', ARGV[4], 'finished_ms', now_ms())\n"
     "if ARGV[4] == 'failed' then\n"
     "  redis.call('HSET', KEYS[1], 'error_code', ARGV[5], 'error_message', ARGV[6],\n"

@@ -135,30 +135,35 @@ int ac_jobs_read_status(appcore_job_status *out, appcore_jobs *jobs, redisContex
 	return rc;
 }
 
-/* The checks and the connection every per-job call starts with. */
-static int begin(redisContext **c, appcore_jobs *jobs, const char *id, appcore_error *err)
+int ac_jobs_copy_id(char copy[APPCORE_JOBS_ID_SIZE], const char *id, appcore_error *err)
 {
-	*c = NULL;
-	if (!ac_jobs_id_valid(id))
-		return ac_error_set(err, APPCORE_ENOTFOUND,
-				    "no job %.64s (job ids are 32 hexadecimal digits)", id);
-	return ac_jobs_acquire(c, jobs, err);
+	if (!ac_jobs_id_valid(id)) {
+		copy[0] = '\0';
+		ac_error_set(err, APPCORE_ENOTFOUND,
+			     "no job %.64s (job ids are 32 hexadecimal digits)", id);
+		return APPCORE_ENOTFOUND;
+	}
+	memcpy(copy, id, 33);
+	return APPCORE_OK;
 }
 
 int appcore_jobs_status(appcore_job_status *out, appcore_jobs *jobs, const char *id,
 			appcore_error *err)
 {
+	char copy[APPCORE_JOBS_ID_SIZE];
 	appcore_error local;
 	redisContext *c;
 	int rc;
 
 	if (out == NULL || jobs == NULL || id == NULL)
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_jobs_status: NULL argument");
-	memset(out, 0, sizeof(*out));
 	err = AC_JOBS_ERR(err, local);
-	if ((rc = begin(&c, jobs, id, err)) != APPCORE_OK)
+	/* copied first: id may point into *out (a program re-reading a status it holds) */
+	rc = ac_jobs_copy_id(copy, id, err);
+	memset(out, 0, sizeof(*out));
+	if (rc != APPCORE_OK || (rc = ac_jobs_acquire(&c, jobs, err)) != APPCORE_OK)
 		return rc;
-	rc = ac_jobs_read_status(out, jobs, c, id, err);
+	rc = ac_jobs_read_status(out, jobs, c, copy, err);
 	ac_jobs_release(jobs, c);
 	return rc;
 }
@@ -199,6 +204,7 @@ int appcore_jobs_cancel(appcore_job_status *out, appcore_jobs *jobs, const char 
 			appcore_error *err)
 {
 	appcore_job_status local_status;
+	char copy[APPCORE_JOBS_ID_SIZE];
 	appcore_error local;
 	redisContext *c;
 	char *state = NULL;
@@ -208,18 +214,20 @@ int appcore_jobs_cancel(appcore_job_status *out, appcore_jobs *jobs, const char 
 		return ac_error_set(err, APPCORE_EINVAL, "appcore_jobs_cancel: NULL argument");
 	if (out == NULL)
 		out = &local_status;
-	memset(out, 0, sizeof(*out));
 	err = AC_JOBS_ERR(err, local);
-	if ((rc = begin(&c, jobs, id, err)) != APPCORE_OK)
+	rc = ac_jobs_copy_id(copy, id, err);
+	memset(out, 0, sizeof(*out));
+	if (rc != APPCORE_OK || (rc = ac_jobs_acquire(&c, jobs, err)) != APPCORE_OK)
 		return rc;
+	id = copy;
 	rc = ac_jobs_finish(&state, jobs, c, id, NULL, "cancelled", NULL, err);
 	if (rc == APPCORE_OK && state != NULL && strcmp(state, "gone") == 0)
 		rc = ac_error_set(err, APPCORE_ENOTFOUND, "no job %s (it may have expired)", id);
-	else if (rc == APPCORE_OK && state != NULL && strcmp(state, "cancelled") != 0)
+	else if (rc == APPCORE_OK && state != NULL && strncmp(state, "already:", 8) == 0)
 		rc = ac_error_set(err, APPCORE_ECONFLICT,
 				  "job %s has already finished (%s): only queued or running jobs "
 				  "can be cancelled",
-				  id, state);
+				  id, state + 8);
 	if (rc == APPCORE_OK || rc == APPCORE_ECONFLICT) {
 		appcore_error ignored;
 		/* the answer shows the job as it now is; the cancel itself is what counts */

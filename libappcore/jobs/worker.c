@@ -305,6 +305,21 @@ static int begin_job(redisReply **reply, struct job_fields *f, appcore_jobs_work
 	return APPCORE_OK;
 }
 
+static appcore_job_state state_of(const char *name)
+{
+	if (name == NULL)
+		return APPCORE_JOB_CANCELLED;
+	if (strcmp(name, "queued") == 0)
+		return APPCORE_JOB_QUEUED;
+	if (strcmp(name, "running") == 0 || strcmp(name, "duplicate") == 0)
+		return APPCORE_JOB_RUNNING;
+	if (strcmp(name, "succeeded") == 0)
+		return APPCORE_JOB_SUCCEEDED;
+	if (strcmp(name, "failed") == 0)
+		return APPCORE_JOB_FAILED;
+	return APPCORE_JOB_CANCELLED;
+}
+
 /* Fail the chunk's job with why (a bad line, an unavailable model). */
 static int fail_job(appcore_jobs_step *out, appcore_jobs_worker *w, const struct entry *e,
 		    const appcore_error *why, appcore_error *err)
@@ -316,7 +331,7 @@ static int fail_job(appcore_jobs_step *out, appcore_jobs_worker *w, const struct
 		return rc;
 	out->event = strcmp(state, "failed") == 0 ? APPCORE_JOBS_JOB_FAILED
 						  : APPCORE_JOBS_CHUNK_SKIPPED;
-	out->job_state = APPCORE_JOB_FAILED;
+	out->job_state = state_of(strncmp(state, "already:", 8) == 0 ? state + 8 : state);
 	if (out->event == APPCORE_JOBS_JOB_FAILED)
 		out->error = *why;
 	free(state);
@@ -492,21 +507,6 @@ static int complete(char **state, appcore_jobs_worker *w, const struct entry *e,
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	freeReplyObject(reply);
 	return rc;
-}
-
-static appcore_job_state state_of(const char *name)
-{
-	if (name == NULL)
-		return APPCORE_JOB_CANCELLED;
-	if (strcmp(name, "queued") == 0)
-		return APPCORE_JOB_QUEUED;
-	if (strcmp(name, "running") == 0 || strcmp(name, "duplicate") == 0)
-		return APPCORE_JOB_RUNNING;
-	if (strcmp(name, "succeeded") == 0)
-		return APPCORE_JOB_SUCCEEDED;
-	if (strcmp(name, "failed") == 0)
-		return APPCORE_JOB_FAILED;
-	return APPCORE_JOB_CANCELLED;
 }
 
 /* The chunk's input from Redis (into *reply) or the jobs directory (into w->in). */

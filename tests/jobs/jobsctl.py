@@ -226,17 +226,31 @@ class Stack:
         return worker
 
     def close(self):
+        """Stop everything with SIGTERM (so that coverage and sanitizer reports are written),
+        killing what does not exit in time."""
         # a process that died on its own (a crash, a sanitizer report) shows its log
         for worker in self.workers:
             if worker.proc.poll() not in (None, 0, -signal.SIGKILL):
                 print(f"worker exited with {worker.proc.returncode}:\n{worker.text()}",
                       file=sys.stderr)
+            try:
+                worker.stop(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
             worker.kill()
         if self.server is not None:
             if self.server.proc.poll() is not None:
                 print(f"appcore-server exited with {self.server.proc.returncode}:\n"
                       + "".join(self.server.lines), file=sys.stderr)
+            try:
+                self.server.stop(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
             self.server.kill()
+        try:
+            self.redis.stop()
+        except subprocess.TimeoutExpired:
+            pass
         self.redis.kill()
         self.tmp.cleanup()
 
