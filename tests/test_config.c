@@ -617,7 +617,7 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "jobs:\n"
 			       "  redis_url: \"\"                       # default\n"
 			       "  dir: \"\"                             # default\n"
-			       "  chunk_rows: 10000                   # default\n"
+			       "  chunk_rows: 50000                   # default\n"
 			       "  visibility_timeout_ms: 30000        # default\n"
 			       "  max_body_bytes: 10737418240         # default\n"
 			       "  inline_max_bytes: 8388608           # default\n"

@@ -30,7 +30,7 @@ START_TEST(options_and_versions)
 	appcore_error err;
 
 	ck_assert_int_eq(appcore_jobs_options_init(&options, APPCORE_JOBS_OPTIONS_VERSION), 0);
-	ck_assert_uint_eq(options.chunk_rows, 10000);
+	ck_assert_uint_eq(options.chunk_rows, 50000);
 	ck_assert_uint_eq(options.visibility_timeout_ms, 30000);
 	ck_assert_int_eq(appcore_jobs_options_init(&options, 0), APPCORE_EINVAL);
 	ck_assert_int_eq(appcore_jobs_options_init(&options, 2), APPCORE_EINVAL);

@@ -46,9 +46,10 @@ def process_cpu(pid):
 
 def cli_rate(stack, path, rows):
     started, cpu = time.monotonic(), children_cpu()
-    with open(os.devnull, "wb") as null:
+    # to a file on the same file system, as the workers write their results
+    with open(path + ".predictions", "wb") as out:
         subprocess.run([jobsctl.CLI, "predict", "--model", jobsctl.fixture(MODEL),
-                        "--input-format", "csv", path], stdout=null, check=True,
+                        "--input-format", "csv", path], stdout=out, check=True,
                        env=stack.env)
     return rows / (time.monotonic() - started), rows / (children_cpu() - cpu)
 
@@ -87,7 +88,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1000000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--chunk-rows", type=int, default=10000)
+    parser.add_argument("--chunk-rows", type=int, default=50000)
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
     jobsctl.skip_without_redis()

@@ -124,7 +124,7 @@ typedef struct appcore_jobs_options {
  * resolver. */
 #define APPCORE_JOBS_OPTIONS_INIT                                                                  \
 	{                                                                                          \
-		APPCORE_JOBS_OPTIONS_VERSION, NULL, NULL, 10000, 30000, 8388608ULL, 86400,         \
+		APPCORE_JOBS_OPTIONS_VERSION, NULL, NULL, 50000, 30000, 8388608ULL, 86400,         \
 		    10737418240ULL, NULL, NULL                                                     \
 	}
 

@@ -54,7 +54,7 @@ const struct ac_config_key ac_config_keys[] = {
 	/* batch jobs (docs/jobs.md): read by appcore-server and appcore-cli worker alike */
 	KEY("jobs", "redis_url", "JOBS", "REDIS_URL", AC_CFG_STRING, 0, 0, 1, NULL, ""),
 	KEY("jobs", "dir", "JOBS", "DIR", AC_CFG_PATH, 0, 0, 1, NULL, ""),
-	KEY("jobs", "chunk_rows", "JOBS", "CHUNK_ROWS", AC_CFG_INT, 1, 10000000, 0, NULL, "10000"),
+	KEY("jobs", "chunk_rows", "JOBS", "CHUNK_ROWS", AC_CFG_INT, 1, 10000000, 0, NULL, "50000"),
 	KEY("jobs", "visibility_timeout_ms", "JOBS", "VISIBILITY_TIMEOUT_MS", AC_CFG_INT, 100,
 	    86400000, 0, NULL, "30000"),
 	KEY("jobs", "max_body_bytes", "JOBS", "MAX_BODY_BYTES", AC_CFG_INT, 1, LLONG_MAX, 0, NULL,
