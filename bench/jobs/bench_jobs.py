@@ -54,6 +54,22 @@ def cli_rate(stack, path, rows):
     return rows / (time.monotonic() - started), rows / (children_cpu() - cpu)
 
 
+def cli_pair_rate(stack, halves, rows):
+    """Two CLI processes at once, each on half of the file: what two processes get from this
+    machine right now, the reference for two workers."""
+    started = time.monotonic()
+    procs = []
+    for half in halves:
+        out = open(half + ".predictions", "wb")
+        procs.append((subprocess.Popen([jobsctl.CLI, "predict", "--model", jobsctl.fixture(MODEL),
+                                        "--input-format", "csv", half], stdout=out,
+                                       env=stack.env), out))
+    for proc, out in procs:
+        assert proc.wait() == 0
+        out.close()
+    return rows / (time.monotonic() - started)
+
+
 def ms(text):
     """Unix ms of a job timestamp, "2026-11-24T08:24:38.891Z"."""
     return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(text[20:23])
@@ -93,7 +109,7 @@ def main():
     args = parser.parse_args()
     jobsctl.skip_without_redis()
 
-    names = ("cli", "1 worker", "2 workers")
+    names = ("cli", "2 cli", "1 worker", "2 workers")
     results = {name: [] for name in names}
     cpu = {name: [] for name in names}
     results.update({"uploads": [], "redis_cpu": [], "server_cpu": [], "load": [load()]})
@@ -105,10 +121,20 @@ def main():
         from test_jobs_scale import write_rows  # the tests' file: fixture rows, 13 features
         write_rows(path, args.rows, seed=1)
         size = os.path.getsize(path)
+        with open(path) as f:
+            lines = f.readlines()
+        halves = [path + ".1", path + ".2"]
+        for half, part in zip(halves, (lines[:len(lines) // 2], lines[len(lines) // 2:])):
+            with open(half, "w") as f:
+                f.writelines(part)
+        del lines
         for r in range(args.rounds):
             rate, per_cpu = cli_rate(stack, path, args.rows)
             results["cli"].append(rate)
             cpu["cli"].append(per_cpu)
+            cpu_before = children_cpu()
+            results["2 cli"].append(cli_pair_rate(stack, halves, args.rows))
+            cpu["2 cli"].append(args.rows / (children_cpu() - cpu_before))
             for name, workers in (("1 worker", 1), ("2 workers", 2)):
                 rate, per_cpu, upload, redis_cpu, server_cpu = job_rate(stack, path, workers, 1)
                 results[name].append(rate)
@@ -118,6 +144,7 @@ def main():
                 results["server_cpu"].append(server_cpu)
             results["load"].append(load())
             print(f"round {r + 1}: cli {results['cli'][-1]:,.0f} rows/s, "
+                  f"2 cli {results['2 cli'][-1]:,.0f}, "
                   f"1 worker {results['1 worker'][-1]:,.0f}, "
                   f"2 workers {results['2 workers'][-1]:,.0f} (load {results['load'][-1]})",
                   file=sys.stderr)
@@ -140,10 +167,16 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|")
     print(f"| appcore-cli predict (reference) | {med('cli'):,.0f} | {best('cli'):,.0f} | 1.00 | "
           f"1.00 | {cmed('cli'):,.0f} | 1.00 |")
-    for name in ("1 worker", "2 workers"):
-        print(f"| job, {name} | {med(name):,.0f} | {best(name):,.0f} | "
+    for name, label in (("2 cli", "2 x appcore-cli predict, half the file each"),
+                        ("1 worker", "job, 1 worker"), ("2 workers", "job, 2 workers")):
+        print(f"| {label} | {med(name):,.0f} | {best(name):,.0f} | "
               f"{med(name) / med('cli'):.2f} | {best(name) / best('cli'):.2f} | "
               f"{cmed(name):,.0f} | {cmed(name) / cmed('cli'):.2f} |")
+    pairs = [w2 / w1 for w2, w1 in zip(results["2 workers"], results["1 worker"])]
+    machine = [c2 / c1 for c2, c1 in zip(results["2 cli"], results["cli"])]
+    print(f"\nPer round, 2 workers / 1 worker: {', '.join(f'{x:.2f}' for x in pairs)}; "
+          f"2 CLIs / 1 CLI (what the machine gave two processes): "
+          f"{', '.join(f'{x:.2f}' for x in machine)}")
     print(f"\n2 workers / 1 worker: {med('2 workers') / med('1 worker'):.2f} (median), "
           f"{best('2 workers') / best('1 worker'):.2f} (best). One worker / CLI: "
           f"{med('1 worker') / med('cli'):.2f} (median), {best('1 worker') / best('cli'):.2f} "
