@@ -5,8 +5,10 @@
 
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
 	libcivetweb-dev libjansson-dev libfyaml-dev libhiredis-dev check)
-# What the test suite runs for real beside the build: Redis for the batch-job tests.
-APPCORE_TEST_PACKAGES=(redis-server)
+# What the test suite checks the build with: a C++ compiler (the public headers compile as
+# C++), promtool and the official Python parser (metrics format), mandoc (manual pages), and
+# Redis (the batch-job tests run a real redis-server).
+APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc redis-server)
 
 ensure_packages() {
 	local missing=() pkg

@@ -98,7 +98,8 @@ static int csv_header(struct ac_rows_reader *r, char **fields, size_t n, size_t 
 				       "line %zu: a header row, but the model has no feature names "
 				       "to match it; remove the header",
 				       line);
-	r->column_feature = malloc(n * sizeof(*r->column_feature));
+	/* a line has at least one field */
+	r->column_feature = malloc((n ? n : 1) * sizeof(*r->column_feature));
 	if (r->column_feature == NULL)
 		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	r->columns = n;
