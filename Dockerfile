@@ -27,7 +27,7 @@ FROM ${BASE_IMAGE} AS builder
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		meson ninja-build pkg-config gcc libc6-dev binutils python3 \
-		libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev \
+		libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev libhiredis-dev \
 	&& rm -rf /var/lib/apt/lists/*
 
 # The build context has no .git (see .dockerignore), so Meson's `git rev-parse` for the build
@@ -67,8 +67,9 @@ FROM builder AS rootfs
 COPY deploy/appcore/config.yaml /rootfs/etc/appcore/config.yaml
 COPY deploy/image/sbom.py /usr/local/bin/appcore-sbom
 # Exactly what runs: the two programs, libappcore, the libraries ldd resolves for them (libc,
-# CivetWeb, Jansson, libfyaml, the dynamic loader), a loader cache that knows /usr/local/lib/<triplet>,
-# the model, the config and passwd/group entries for the fixed non-root uid.
+# CivetWeb, Jansson, libfyaml, hiredis, the dynamic loader), a loader cache that knows
+# /usr/local/lib/<triplet>, the model, the config, passwd/group entries for the fixed non-root uid
+# and the batch jobs directory it owns (a named volume mounted there starts with that owner).
 RUN set -eu; \
 	multiarch=$(gcc -print-multiarch); \
 	libdir=/usr/local/lib/$multiarch; \
@@ -87,6 +88,8 @@ RUN set -eu; \
 	echo 'appcore:x:10001:10001:appcore:/nonexistent:/usr/sbin/nologin' >/rootfs/etc/passwd; \
 	mkdir -p /rootfs/var/lib/appcore/prediction-log; \
 	echo 'appcore:x:10001:' >/rootfs/etc/group; \
+	mkdir -p /rootfs/var/lib/appcore/jobs; \
+	chown 10001:10001 /rootfs/var/lib/appcore/jobs; \
 	python3 /usr/local/bin/appcore-sbom /rootfs appcore "$(cat VERSION)"; \
 	chmod -R a+rX,go-w /rootfs; \
 	chown 10001:10001 /rootfs/var/lib/appcore/prediction-log; \
@@ -96,13 +99,14 @@ RUN set -eu; \
 FROM ${BASE_IMAGE} AS runtime-debian
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		libcivetweb1 libjansson4 libfyaml0 libpq5 zlib1g libssl3 \
+		libcivetweb1 libjansson4 libfyaml0 libpq5 zlib1g libssl3 libhiredis0.14 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd -g 10001 appcore && useradd -u 10001 -g 10001 -M -d /nonexistent -s /usr/sbin/nologin appcore \
 	&& install -d -o 10001 -g 10001 -m 700 /var/lib/appcore/prediction-log
 COPY --from=rootfs /rootfs/usr/local/ /usr/local/
 COPY --from=rootfs /rootfs/etc/appcore/ /etc/appcore/
 COPY --from=rootfs /rootfs/usr/share/appcore/ /usr/share/appcore/
+COPY --from=rootfs /rootfs/var/lib/appcore/ /var/lib/appcore/
 RUN ldconfig
 USER 10001:10001
 WORKDIR /usr/share/appcore

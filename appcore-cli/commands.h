@@ -22,5 +22,6 @@ int cmd_version(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

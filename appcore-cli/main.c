@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
 	{ "predict", "predict with a model (JSON request, CSV or NDJSON rows)", cmd_predict },
 	{ "inspect", "print a model's metadata as JSON", cmd_inspect },
 	{ "health", "check an HTTP endpoint (container health checks)", cmd_health },
+	{ "worker", "score batch jobs from Redis (POST /v1/jobs)", cmd_worker },
 };
 
 static void print_usage(FILE *to)

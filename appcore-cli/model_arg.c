@@ -4,8 +4,8 @@
 #include "commands.h"
 #include "model_arg.h"
 
-static int load_config(appcore_config **config, const char *command, const char *config_path,
-		       const struct cli_flag *flags)
+int cli_load_config(appcore_config **config, const char *command, const char *config_path,
+		    const struct cli_flag *flags)
 {
 	appcore_error err;
 
@@ -32,7 +32,7 @@ int cli_load_model(struct cli_model *out, const char *command, const char *model
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = load_config(&config, command, config_path, flags)) != CLI_EXIT_OK)
+	if ((rc = cli_load_config(&config, command, config_path, flags)) != CLI_EXIT_OK)
 		return rc;
 	if (appcore_predict_options_init(&out->options, APPCORE_PREDICT_OPTIONS_VERSION) !=
 		APPCORE_OK ||

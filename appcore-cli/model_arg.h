@@ -16,6 +16,13 @@ struct cli_model {
 	appcore_predict_options options; /* the configuration's (model.max_batch_rows) */
 };
 
+/* The configuration as the server builds it: built-in defaults < config_path (or, when NULL,
+ * $APPCORE_CONFIG) < APPCORE_<SECTION>_<KEY> environment < flags (ended by a NULL key; may be
+ * NULL). Prints the problem as "appcore-cli CMD: ..." and returns 1 (bad file or environment)
+ * or 2 (bad flag) on failure. */
+int cli_load_config(appcore_config **config, const char *command, const char *config_path,
+		    const struct cli_flag *flags);
+
 /* Configuration as the server builds it: built-in defaults < config_path (or, when NULL,
  * $APPCORE_CONFIG) < APPCORE_<SECTION>_<KEY> environment < flags (ended by a NULL key; may be
  * NULL); then model_path, when not NULL, over model.path

@@ -11,7 +11,7 @@ enum stream_format { STREAM_CSV, STREAM_NDJSON };
 
 /* Read rows from in, write predictions to out in batches (constant memory). Errors go to
  * stderr naming the input line; returns the process exit code. */
-int predict_stream(const appcore_model *model, const appcore_predict_options *options,
+int predict_stream(appcore_model *model, const appcore_predict_options *options,
 		   enum stream_format format, FILE *in, FILE *out, bool progress);
 
 #endif

@@ -49,6 +49,9 @@ struct app {
 	struct model_metrics model_metrics;
 	/* prediction_log.enabled: every answered prediction is recorded (prediction_log.c) */
 	appcore_predlog *predlog;
+
+	/* Batch jobs (jobs_service.h); NULL when jobs.redis_url is empty. */
+	struct jobs_service *jobs;
 };
 
 #endif

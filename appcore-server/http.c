@@ -73,33 +73,45 @@ static int client_keeps_alive(const struct request *req)
 	return req->info->http_version != NULL && strcmp(req->info->http_version, "1.1") == 0;
 }
 
-int http_send(struct request *req, int status, const char *content_type,
-	      const char *extra_headers, const char *body, size_t body_len)
+/* Format the status line and headers into head; returns the length, or -1 if they do not
+ * fit. Decides keep-alive, so it is called once per answer. */
+static int format_head(struct request *req, char *head, size_t size, int status,
+		       const char *content_type, const char *extra_headers,
+		       unsigned long long content_length)
 {
-	char head[2048];
-	int head_len;
-	int keep_alive;
-	char *response;
-	size_t total;
+	int keep_alive, head_len;
 
 	keep_alive = !req->must_close && !atomic_load(&req->app->draining) && client_keeps_alive(req);
 	if (!keep_alive)
 		mg_disable_connection_keep_alive(req->conn);
 
-	head_len = snprintf(head, sizeof(head),
+	head_len = snprintf(head, size,
 			    "HTTP/1.1 %d %s\r\n"
 			    "Content-Type: %s\r\n"
-			    "Content-Length: %zu\r\n"
+			    "Content-Length: %llu\r\n"
 			    "Cache-Control: no-store\r\n"
 			    "X-Request-ID: %s\r\n"
 			    "Connection: %s\r\n"
 			    "%s"
 			    "\r\n",
-			    status, mg_get_response_code_text(req->conn, status), content_type, body_len,
-			    req->id, keep_alive ? "keep-alive" : "close",
+			    status, mg_get_response_code_text(req->conn, status), content_type,
+			    content_length, req->id, keep_alive ? "keep-alive" : "close",
 			    extra_headers ? extra_headers : "");
 	req->status = status;
-	if (head_len < 0 || (size_t)head_len >= sizeof(head))
+	return head_len < 0 || (size_t)head_len >= size ? -1 : head_len;
+}
+
+int http_send(struct request *req, int status, const char *content_type,
+	      const char *extra_headers, const char *body, size_t body_len)
+{
+	char head[2048];
+	int head_len;
+	char *response;
+	size_t total;
+
+	head_len = format_head(req, head, sizeof(head), status, content_type, extra_headers,
+			       body_len);
+	if (head_len < 0)
 		return status;
 
 	total = (size_t)head_len + (req->head_only ? 0 : body_len);
@@ -115,6 +127,34 @@ int http_send(struct request *req, int status, const char *content_type,
 		req->bytes_out = total;
 	free(response);
 	return status;
+}
+
+int http_send_head(struct request *req, int status, const char *content_type,
+		   const char *extra_headers, unsigned long long content_length)
+{
+	char head[2048];
+	int head_len = format_head(req, head, sizeof(head), status, content_type, extra_headers,
+				   content_length);
+
+	if (head_len < 0 || mg_write(req->conn, head, (size_t)head_len) <= 0) {
+		req->must_close = 1;
+		mg_disable_connection_keep_alive(req->conn);
+		return -1;
+	}
+	req->bytes_out += (size_t)head_len;
+	return 0;
+}
+
+int http_write_body(struct request *req, const char *data, size_t len)
+{
+	if (req->head_only || len == 0)
+		return 0;
+	if (mg_write(req->conn, data, len) <= 0) {
+		req->must_close = 1;
+		return -1;
+	}
+	req->bytes_out += len;
+	return 0;
 }
 
 int http_send_json(struct request *req, int status, const char *body, size_t body_len)
@@ -157,7 +197,7 @@ int http_send_error(struct request *req, const char *extra_headers, int code, co
 	return http_send_appcore_error(req, 0, extra_headers, &err);
 }
 
-static void answer_expect_continue(struct request *req)
+void http_answer_expect_continue(struct request *req)
 {
 	static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	const char *expect = http_header(req, "Expect");
@@ -195,7 +235,7 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 		return BODY_OK;
 	}
 
-	answer_expect_continue(req);
+	http_answer_expect_continue(req);
 	capacity = declared >= 0 ? (size_t)declared + 1 : 16384;
 	buffer = malloc(capacity);
 	if (buffer == NULL) {

@@ -51,6 +51,16 @@ int http_send_appcore_error(struct request *req, int status, const char *extra_h
 int http_send_error(struct request *req, const char *extra_headers, int code, const char *format,
 		    ...) __attribute__((format(printf, 4, 5)));
 
+/* An answer whose body is streamed: the status line and headers announcing content_length
+ * bytes, then the body in pieces with http_write_body (nothing for HEAD). Both return 0, or
+ * -1 when the client is gone (the connection is then closed). */
+int http_send_head(struct request *req, int status, const char *content_type,
+		   const char *extra_headers, unsigned long long content_length);
+int http_write_body(struct request *req, const char *data, size_t len);
+
+/* Answer "Expect: 100-continue", for a handler that reads the body itself (mg_read). */
+void http_answer_expect_continue(struct request *req);
+
 enum body_result {
 	BODY_OK,
 	BODY_TOO_LARGE,  /* declared or actual size over the limit */

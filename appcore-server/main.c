@@ -29,6 +29,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "jobs_service.h"
 #include "options.h"
 #include "repository_lifecycle.h"
 #include "prediction_log.h"
@@ -295,6 +296,12 @@ int main(int argc, char **argv)
 		appcore_log(app.log, APPCORE_LOG_ERROR, "prediction log not started", fields, 1);
 		goto out_metrics;
 	}
+	if (jobs_service_start(&app.jobs, &app, &err) != APPCORE_OK) {
+		appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+		appcore_log(app.log, APPCORE_LOG_ERROR, "batch jobs not started", fields, 1);
+		prediction_log_stop(&app);
+		goto out_metrics;
+	}
 
 	request_id_seed();
 	raise_fd_limit();
@@ -333,6 +340,7 @@ int main(int argc, char **argv)
 			APPCORE_LOG_BOOL("metrics", app.metrics_enabled),
 			APPCORE_LOG_BOOL("access_log", app.access_log),
 			APPCORE_LOG_INT("api_keys", (long long)app.api_keys.count),
+			APPCORE_LOG_BOOL("jobs", app.jobs != NULL),
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "listening", fields,
 			    sizeof(fields) / sizeof(fields[0]));
@@ -371,6 +379,7 @@ int main(int argc, char **argv)
 
 out_library:
 	mg_exit_library();
+	jobs_service_stop(app.jobs);
 	server_repository_close(&app);
 	prediction_log_stop(&app);
 out_metrics:

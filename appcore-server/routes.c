@@ -7,6 +7,7 @@
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
+#include "handlers_jobs.h"
 #include "routes.h"
 
 enum route_access {
@@ -74,6 +75,10 @@ static const struct route routes[] = {
 	{ "/v1/models/{name}", ALLOW_GET, KEY_REQUIRED, GATED, TFS, handle_tfserving_status },
 	{ "/v1/models/{name}/versions/{version}", ALLOW_GET, KEY_REQUIRED, GATED, TFS,
 	  handle_tfserving_status },
+	/* batch jobs over Redis (handlers_jobs.c) */
+	{ "/v1/jobs", ALLOW_POST, KEY_REQUIRED, GATED, APPCORE, handle_jobs_submit },
+	{ "/v1/jobs/{id}", ALLOW_GET | ALLOW_DELETE, KEY_REQUIRED, GATED, APPCORE, handle_job },
+	{ "/v1/jobs/{id}/result", ALLOW_GET, KEY_REQUIRED, GATED, APPCORE, handle_job_result },
 };
 
 #define NUM_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -114,14 +119,19 @@ static int method_allowed(const struct route *route, const char *method)
 {
 	if ((route->methods & ALLOW_GET) && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
 		return 1;
+	if ((route->methods & ALLOW_DELETE) && strcmp(method, "DELETE") == 0)
+		return 1;
 	return (route->methods & ALLOW_POST) && strcmp(method, "POST") == 0;
 }
 
+/* The Allow header's list: the methods of ALLOW_GET, ALLOW_POST and ALLOW_DELETE in order. */
 static const char *allow_list(const struct route *route)
 {
-	return route->methods == (ALLOW_GET | ALLOW_POST) ? "GET, HEAD, POST"
-	       : route->methods == ALLOW_GET		    ? "GET, HEAD"
-							    : "POST";
+	static const char *const lists[] = {
+		"",	     "GET, HEAD",	"POST",		"GET, HEAD, POST",
+		"DELETE", "GET, HEAD, DELETE", "POST, DELETE", "GET, HEAD, POST, DELETE",
+	};
+	return lists[route->methods & 7];
 }
 
 /* The row for the request, or -1; *wrong_method is the first row whose path matched when no

@@ -15,6 +15,7 @@ struct mg_connection;
 enum route_methods {
 	ALLOW_GET = 1,
 	ALLOW_POST = 2,
+	ALLOW_DELETE = 4,
 };
 
 /* A row of the table, for tests and the OpenAPI check. */

@@ -8,6 +8,7 @@
 #include "appcore/common.h"
 #include "appcore/config.h"
 #include "appcore/error.h"
+#include "appcore/jobs.h"
 #include "appcore/log.h"
 #include "appcore/metrics.h"
 #include "appcore/model.h"
@@ -18,6 +19,7 @@
 #include "appcore/protocol.h"
 #include "appcore/repository.h"
 #include "appcore/tfserving.h"
+#include "appcore/rows.h"
 #include "appcore/version.h"
 
 #endif /* APPCORE_H */

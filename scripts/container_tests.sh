@@ -47,7 +47,7 @@ echo "$APPCORE_TEST_IMAGE: $(docker image inspect --format '{{.Size}}' "$APPCORE
 failed=()
 for t in tests/container/test_files.sh tests/container/test_image.sh tests/container/test_compose.sh \
 	tests/container/test_scale.sh \
-	tests/container/test_deploy.sh tests/container/test_predlog.sh; do
+	tests/container/test_deploy.sh tests/container/test_predlog.sh tests/jobs/test_compose_jobs.sh; do
 	echo "=== container: $t ==="
 	if ! "$t"; then
 		failed+=("$t")

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
-ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" gcovr
+ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" "${APPCORE_TEST_PACKAGES[@]}" gcovr
 
 build=${BUILD_DIR:-build-coverage}
 minimum=${COVERAGE_MIN:-85}

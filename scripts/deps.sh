@@ -6,10 +6,12 @@
 # libpq-dev (with libssl-dev) and zlib1g-dev build the prediction log; postgresql is the real
 # server its tests start (tests/predlog, skipped without it).
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
-	libcivetweb-dev libjansson-dev libfyaml-dev check libpq-dev zlib1g-dev postgresql)
+	libcivetweb-dev libjansson-dev libfyaml-dev libhiredis-dev check libpq-dev zlib1g-dev
+	postgresql)
 # What the test suite checks the build with: a C++ compiler (the public headers compile as
-# C++), promtool and the official Python parser (metrics format), mandoc (manual pages).
-APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc)
+# C++), promtool and the official Python parser (metrics format), mandoc (manual pages), and
+# Redis (the batch-job tests run a real redis-server).
+APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc redis-server)
 
 # Tools some tests need, by command (they skip with exit 77 without them): wrk for the
 # zero-loss swap tests, npm for the OpenAPI validator (any Node.js will do; Debian's is npm).

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
-ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" clang libclang-rt-14-dev
+ensure_packages "${APPCORE_BUILD_PACKAGES[@]}" "${APPCORE_TEST_PACKAGES[@]}" clang libclang-rt-14-dev
 
 build=${BUILD_DIR:-build-tsan}
 [[ -f $build/build.ninja ]] || CC=clang meson setup "$build" -Db_sanitize=thread \

@@ -35,7 +35,7 @@ def main():
                 for name, page in pages.items()}
     wanted = {"appcore-server": options([server, "--help"])}
     cli_options = set()
-    for command in ("predict", "inspect", "config", "health", "version"):
+    for command in ("predict", "inspect", "config", "health", "version", "worker"):
         cli_options |= options([cli, command, "--help"])
     wanted["appcore-cli"] = cli_options - {"--help"}
     for name, flags in wanted.items():

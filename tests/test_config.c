@@ -634,7 +634,16 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  spool_max_bytes: 1073741824         # default\n"
 			       "  connect_timeout_ms: 5000            # default\n"
 			       "  write_timeout_ms: 10000             # default\n"
-			       "  shutdown_timeout_ms: 3000           # default\n");
+			       "  shutdown_timeout_ms: 3000           # default\n"
+			       "jobs:\n"
+			       "  redis_url: \"\"                       # default\n"
+			       "  dir: \"\"                             # default\n"
+			       "  chunk_rows: 50000                   # default\n"
+			       "  visibility_timeout_ms: 30000        # default\n"
+			       "  max_body_bytes: 10737418240         # default\n"
+			       "  inline_max_bytes: 8388608           # default\n"
+			       "  result_ttl_seconds: 86400           # default\n"
+			       "  worker_threads: 1                   # default\n");
 
 	/* the YAML reads back to the same values */
 	make_tmpdir();
@@ -659,6 +668,8 @@ START_TEST(render_yaml_and_json_with_sources)
 					   "\"source\": \"default\"}\n  },\n  \"prediction_log\": {\n"));
 	ck_assert_ptr_nonnull(strstr(text, "    \"sample_rate\": {\"value\": 1, \"source\": \"default\"},\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\"shutdown_timeout_ms\": {\"value\": 3000, \"source\": "
+					   "\"default\"}\n  },\n  \"jobs\": {\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\"worker_threads\": {\"value\": 1, \"source\": "
 					   "\"default\"}\n  }\n}\n"));
 	appcore_free(text);
 	ck_assert_int_eq(appcore_config_render(&text, NULL, config, (appcore_config_format)7, &err),

@@ -74,7 +74,7 @@ APPCORE_API int appcore_config_load_file(appcore_config *config, const char *pat
 /**
  * Apply the `APPCORE_<SECTION>_<NAME>` variables of an environment (source
  * APPCORE_CONFIG_ENV). A variable that starts with a section prefix
- * (`APPCORE_SERVER_`, `APPCORE_MODEL_`, `APPCORE_LOGGING_`, `APPCORE_METRICS_`)
+ * (`APPCORE_SERVER_`, `APPCORE_MODEL_`, `APPCORE_LOGGING_`, `APPCORE_METRICS_`, `APPCORE_JOBS_`)
  * but names no key is an error; other APPCORE_* variables (APPCORE_CONFIG) are
  * not configuration keys and are left alone. Lists are written
  * `0.001,0.01,0.1` (brackets allowed); booleans true/false, yes/no, on/off, 1/0.

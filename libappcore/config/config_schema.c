@@ -89,11 +89,25 @@ const struct ac_config_key ac_config_keys[] = {
 	    1, INT_MAX, 0, NULL, "10000"),
 	KEY("prediction_log", "shutdown_timeout_ms", "PREDICTION_LOG", "SHUTDOWN_TIMEOUT_MS",
 	    AC_CFG_INT, 0, INT_MAX, 0, NULL, "3000"),
+	/* batch jobs (docs/jobs.md): read by appcore-server and appcore-cli worker alike */
+	KEY("jobs", "redis_url", "JOBS", "REDIS_URL", AC_CFG_STRING, 0, 0, 1, NULL, ""),
+	KEY("jobs", "dir", "JOBS", "DIR", AC_CFG_PATH, 0, 0, 1, NULL, ""),
+	KEY("jobs", "chunk_rows", "JOBS", "CHUNK_ROWS", AC_CFG_INT, 1, 10000000, 0, NULL, "50000"),
+	KEY("jobs", "visibility_timeout_ms", "JOBS", "VISIBILITY_TIMEOUT_MS", AC_CFG_INT, 100,
+	    86400000, 0, NULL, "30000"),
+	KEY("jobs", "max_body_bytes", "JOBS", "MAX_BODY_BYTES", AC_CFG_INT, 1, LLONG_MAX, 0, NULL,
+	    "10737418240"),
+	KEY("jobs", "inline_max_bytes", "JOBS", "INLINE_MAX_BYTES", AC_CFG_INT, 0, 536870912, 0,
+	    NULL, "8388608"),
+	KEY("jobs", "result_ttl_seconds", "JOBS", "RESULT_TTL_SECONDS", AC_CFG_INT, 1, INT_MAX, 0,
+	    NULL, "86400"),
+	KEY("jobs", "worker_threads", "JOBS", "WORKER_THREADS", AC_CFG_INT, 1, 256, 0, NULL, "1"),
 };
 const size_t ac_config_num_keys = sizeof(ac_config_keys) / sizeof(ac_config_keys[0]);
 
-const char *const ac_config_sections[] = { "server", "model", "model_repository", "logging",
-					    "metrics", "prediction_log" };
+const char *const ac_config_sections[] = { "server",  "model",	 "model_repository",
+					    "logging", "metrics",	 "prediction_log",
+					    "jobs" };
 const size_t ac_config_num_sections = sizeof(ac_config_sections) / sizeof(ac_config_sections[0]);
 
 /* appcore_config holds a fixed array: a new key must not outgrow it. */

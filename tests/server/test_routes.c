@@ -125,6 +125,9 @@ START_TEST(openapi_describes_every_route)
 			      route.pattern);
 		ck_assert_msg((post != NULL) == ((route.methods & ALLOW_POST) != 0), "%s: post",
 			      route.pattern);
+		ck_assert_msg((json_object_get(item, "delete") != NULL) ==
+				      ((route.methods & ALLOW_DELETE) != 0),
+			      "%s: delete", route.pattern);
 		/* routes behind API keys say so; open ones do not */
 		ck_assert_msg((json_object_get(get ? get : post, "security") != NULL) ==
 				  (route.needs_key != 0),
@@ -152,6 +155,7 @@ START_TEST(openapi_describes_every_route)
 			json_object_foreach(item, key, value)
 			{
 				ck_assert_msg(strcmp(key, "get") == 0 || strcmp(key, "post") == 0 ||
+						      strcmp(key, "delete") == 0 ||
 						      strcmp(key, "parameters") == 0,
 					      "%s: operation %s is not served", path, key);
 			}
