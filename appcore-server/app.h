@@ -10,6 +10,7 @@
 #include <appcore.h>
 
 #include "auth.h"
+#include "front.h"
 #include "server_metrics.h"
 #include "settings.h"
 
@@ -39,6 +40,8 @@ struct app {
 	atomic_llong last_finish_ns;
 
 	struct server_metrics metrics;
+	/* The HTTP front (front.h): listeners, connection registry, drain. */
+	struct front *front;
 };
 
 static inline appcore_model *app_model(struct app *app)

@@ -149,6 +149,7 @@ int handle_predict(struct request *req)
 	appcore_error err;
 	char *body = NULL;
 	size_t body_len = 0;
+	enum body_result result;
 	int status;
 
 	if (app_model(app) == NULL) {
@@ -163,19 +164,9 @@ int handle_predict(struct request *req)
 		return http_send_error(req, NULL, APPCORE_EMEDIATYPE,
 				       "Content-Type must be application/json, got '%s'", quoted);
 	}
-	switch (http_read_body(req, app->max_body_bytes, &body, &body_len)) {
-	case BODY_OK:
-		break;
-	case BODY_TOO_LARGE:
-		return http_send_error(req, NULL, APPCORE_ETOOLARGE,
-				       "request body exceeds %zu bytes (server.max_body_bytes)",
-				       app->max_body_bytes);
-	case BODY_INCOMPLETE:
-		return http_send_error(req, NULL, APPCORE_EINCOMPLETE,
-				       "request body is shorter than its Content-Length");
-	case BODY_NO_MEMORY:
-		return http_send_error(req, NULL, APPCORE_ENOMEM, "out of memory");
-	}
+	result = http_read_body(req, app->max_body_bytes, &body, &body_len);
+	if (result != BODY_OK)
+		return http_send_body_error(req, result);
 
 	if (appcore_predict_json(&response, app_model(app), body, body_len, &app->predict_options,
 				 &err) != APPCORE_OK) {

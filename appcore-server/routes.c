@@ -5,6 +5,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front.h"
 #include "handlers.h"
 #include "http.h"
 #include "routes.h"
@@ -165,6 +166,8 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	atomic_fetch_add(&app->in_flight, 1);
 	server_metrics_request_started(&app->metrics);
 	request_init(&req, conn, app);
+	if (front_request_begin(&req) != 0)
+		goto answered; /* refused framing, OPTIONS *, ops port, cut connection */
 
 	route = find_route(app, req.info->local_uri);
 	if (route != NULL)
@@ -174,6 +177,7 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	else if (check_access(&req, route) == 0)
 		route->handler(&req);
 
+answered:
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = seconds_between(&start, &end);
 	server_metrics_request_finished(&app->metrics, req.route, req.info->request_method,
@@ -195,8 +199,12 @@ int routes_framework_error(struct mg_connection *conn, int status, const char *m
 	request_init(&req, conn, app);
 	req.must_close = 1;
 	printable_copy(text, sizeof(text), message);
-	appcore_error_set(&err, status == 413 ? APPCORE_ETOOLARGE : APPCORE_EBADREQUEST, "%s",
-			  text);
+	appcore_error_set(&err,
+			  status == 413   ? APPCORE_ETOOLARGE
+			  : status == 408 ? APPCORE_ETIMEOUT
+			  : status == 503 ? APPCORE_EUNAVAILABLE
+					  : APPCORE_EBADREQUEST,
+			  "%s", text);
 	http_send_appcore_error(&req, status, NULL, &err);
 	server_metrics_request_started(&app->metrics);
 	server_metrics_request_finished(&app->metrics, ROUTE_UNMATCHED, "other", status, 0.0);
