@@ -67,10 +67,9 @@ int front_request_begin(struct request *req);
  * short and a client waits, or it was cut). */
 int front_keep_alive(const struct request *req);
 
-/* Around reading a request body, so the front can enforce its deadline: bytes_so_far after
- * each read; front_body_end() says whether the front cut the connection meanwhile. */
+/* Around reading a request body, so the front can enforce its deadline and measure its
+ * rate; front_body_end() says whether the front cut the connection meanwhile. */
 void front_body_begin(struct request *req);
-void front_body_progress(struct request *req, size_t bytes_so_far);
 enum front_cut front_body_end(struct request *req);
 
 #endif

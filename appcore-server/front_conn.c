@@ -15,8 +15,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received (glibc's lacks it) */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +133,9 @@ int front_find_listener(int port)
 	return -1;
 }
 
+/* include/net/tcp_states.h, which no user-space header exports */
+#define TCP_STATE_LISTEN 10
+
 int front_listener_backlog(int fd)
 {
 	struct tcp_info info;
@@ -140,9 +143,30 @@ int front_listener_backlog(int fd)
 
 	/* for a listening socket the kernel reports its accept queue as tcpi_unacked */
 	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
-	    info.tcpi_state != TCP_LISTEN)
+	    info.tcpi_state != TCP_STATE_LISTEN)
 		return 0;
 	return (int)info.tcpi_unacked;
+}
+
+long long front_socket_bytes_received(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+		return -1;
+	return (long long)info.tcpi_bytes_received;
+}
+
+long long front_socket_silent_ns(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+		return -1;
+	return (long long)info.tcpi_last_data_recv * 1000000LL;
 }
 
 int front_conn_pending_bytes(const struct front_conn *c)
@@ -181,6 +205,8 @@ void front_count_cut(struct front *front, enum front_cut reason, const char *sta
 
 int front_conn_cut(struct front *front, struct front_conn *c, int expected, enum front_cut reason)
 {
+	long long since = atomic_load(&c->since_ns);
+
 	if (c->fd < 0)
 		return 0;
 	atomic_store(&c->cut_reason, (int)reason);
@@ -189,8 +215,7 @@ int front_conn_cut(struct front *front, struct front_conn *c, int expected, enum
 		return 0;
 	}
 	shutdown(c->fd, SHUT_RD);
-	front_count_cut(front, reason, state_names[expected],
-			front_now_ns() - atomic_load(&c->since_ns));
+	front_count_cut(front, reason, state_names[expected], front_now_ns() - since);
 	return 1;
 }
 
@@ -227,11 +252,11 @@ static int init_connection(const struct mg_connection *conn, void **conn_data,
 		return 0; /* cannot happen: a slot per worker */
 
 	c->first_request = 1;
+	c->taken_ns = front_now_ns();
 	c->error_answered = 0;
 	c->in_rescue = 0;
 	atomic_store(&c->cut_reason, FRONT_CUT_NONE);
 	atomic_store(&c->close_after, 0);
-	atomic_store(&c->body_bytes, 0);
 	atomic_store(&c->since_ns, front_now_ns());
 	atomic_store(&c->state, CONN_HEADERS);
 	set_open_gauge(pool, 1);

@@ -116,9 +116,10 @@ void framing_parse_target(struct framing_target *out, const char *target)
 			continue;
 		authority = target + n;
 		len = strcspn(authority, "/?#");
-		/* userinfo ("user:pass@host") is refused: RFC 9110 section 4.2.4 */
+		/* userinfo ("user:pass@host") is refused (RFC 9110 section 4.2.4), and a fragment
+		 * is no part of a request target */
 		if (len == 0 || memchr(authority, '@', len) != NULL ||
-		    !framing_host_is_valid(authority, len) || authority[len] == '#')
+		    !framing_host_is_valid(authority, len) || strchr(authority, '#') != NULL)
 			return;
 		out->form = TARGET_ABSOLUTE;
 		out->authority = authority;

@@ -38,12 +38,16 @@ struct front_conn {
 	int fd;                   /* (lock) the client socket, -1 until the first request */
 	atomic_int state;         /* enum conn_state */
 	atomic_llong since_ns;    /* CLOCK_MONOTONIC when state was entered */
-	atomic_llong body_bytes;  /* CONN_BODY: bytes read so far */
 	atomic_int cut_reason;    /* enum front_cut */
 	atomic_int close_after;   /* answer with Connection: close (a rescued request) */
+	/* the monitor's (under lock): the body's progress, from TCP_INFO, since body_since_ns */
+	long long body_since_ns;
+	long long body_base_bytes;
+	long long body_base_ns;
 	/* the connection's worker only */
 	int error_answered;       /* the http_error callback answered (or refused) */
 	int first_request;        /* no request dispatched on this connection yet */
+	long long taken_ns;       /* when the worker took the connection */
 	int in_rescue;
 };
 
@@ -61,8 +65,8 @@ struct front_pool {
 	atomic_int rotate;            /* when no worker is free, answers close their connection:
 				       * there are too few slow connections to shed instead */
 	atomic_int listener_closed;
-	int queued;                   /* the monitor's: requests waiting in CivetWeb's queue at its
-				       * last orphan scan */
+	int queued;                   /* the monitor's: connections waiting in CivetWeb's queue at
+				       * its last orphan scan */
 	long long header_timeout_ns;  /* first request's headers after a worker took it */
 	long long idle_timeout_ns;    /* keep-alive: next request's headers after an answer */
 	long long body_timeout_ns;    /* the whole body after the headers */
@@ -121,6 +125,10 @@ int front_conn_cut(struct front *front, struct front_conn *c, int expected,
 		   enum front_cut reason);
 /* Bytes waiting in the socket's receive queue (0 on error). */
 int front_conn_pending_bytes(const struct front_conn *c);
+/* TCP_INFO: bytes received on the connection so far; time since its last data arrived (the
+ * kernel counts in jiffies, so a few ms). -1 on error. */
+long long front_socket_bytes_received(int fd);
+long long front_socket_silent_ns(int fd);
 /* The listening socket bound to port, or -1. */
 int front_find_listener(int port);
 /* Length of the listener's accept queue (connections the kernel completed, not yet taken). */
@@ -136,11 +144,11 @@ struct orphan_policy {
 	long long drain_linger_ns;
 };
 /* Scans every descriptor. seen[pool] receives the number of orphans on each listener's port,
- * waiting[pool] those with unread bytes that an earlier scan saw already: CivetWeb's workers
- * read what arrives at once, so these are requests in CivetWeb's queue, waiting for a worker.
- * Either may be NULL. */
+ * seen_before[pool] those an earlier scan saw already. Every orphan is either the connection
+ * of a slot before its first request or one waiting in CivetWeb's queue for a worker, so the
+ * difference with those slots counts the waiting ones. Either may be NULL. */
 void front_orphans_scan(struct front *front, const struct orphan_policy *policy, long long now,
-			int seen[POOL_COUNT], int waiting[POOL_COUNT]);
+			int seen[POOL_COUNT], int seen_before[POOL_COUNT]);
 /* The reason the front cut the socket on fd as an orphan, FRONT_CUT_NONE if it did not;
  * forgets it. Takes orphans_lock (after front->lock, if held). */
 enum front_cut front_orphan_take(struct front *front, int fd);

@@ -83,16 +83,45 @@ static void check_connection(struct front *front, struct front_conn *c,
 		else if (view->waiting && age > SHED_IDLE_NS)
 			front_conn_cut(front, c, state, FRONT_CUT_SHED);
 		break;
-	case CONN_BODY:
-		if (age > pool->body_timeout_ns)
+	case CONN_BODY: {
+		long long since = now - age;
+
+		if (age > pool->body_timeout_ns) {
 			front_conn_cut(front, c, state, FRONT_CUT_TIMEOUT);
-		else if (view->waiting && age > SHED_BODY_NS &&
-			 (double)atomic_load(&c->body_bytes) * 1e9 / (double)age < SHED_BODY_MIN_RATE)
-			front_conn_cut(front, c, state, FRONT_CUT_SHED);
+			break;
+		}
+		/* the rate from the kernel's count of bytes received: the handler's reads return
+		 * only when their buffer is full */
+		if (c->body_since_ns != since) {
+			c->body_since_ns = since;
+			c->body_base_bytes = front_socket_bytes_received(c->fd);
+			c->body_base_ns = now;
+		} else if (view->waiting && age > SHED_BODY_NS && now > c->body_base_ns) {
+			long long received = front_socket_bytes_received(c->fd) - c->body_base_bytes;
+
+			if ((double)received * 1e9 / (double)(now - c->body_base_ns) < SHED_BODY_MIN_RATE)
+				front_conn_cut(front, c, state, FRONT_CUT_SHED);
+		}
 		break;
+	}
 	default:
 		break;
 	}
+}
+
+/* Slots whose connection has not had its first request yet. */
+static void count_unattached(struct front *front, int counts[POOL_COUNT])
+{
+	for (int p = 0; p < POOL_COUNT; p++)
+		counts[p] = 0;
+	pthread_mutex_lock(&front->lock);
+	for (size_t i = 0; i < front->num_conns; i++) {
+		struct front_conn *c = &front->conns[i];
+
+		if (c->in_use && c->fd < 0)
+			counts[c->pool->id]++;
+	}
+	pthread_mutex_unlock(&front->lock);
 }
 
 static void scan(struct front *front)
@@ -100,6 +129,8 @@ static void scan(struct front *front)
 	struct pool_view views[POOL_COUNT];
 	struct orphan_policy policy;
 	int queued[POOL_COUNT];
+	int before[POOL_COUNT];
+	int after[POOL_COUNT];
 	int any_full = 0;
 	long long now = front_now_ns();
 
@@ -141,18 +172,14 @@ static void scan(struct front *front)
 	policy.shed_ns = SHED_HEADERS_NS;
 	for (int p = 0; p < front->num_pools; p++)
 		policy.shed[p] = views[p].waiting;
+	count_unattached(front, before);
 	front_orphans_scan(front, &policy, now, NULL, queued);
+	count_unattached(front, after);
 	front->last_orphan_scan_ns = now;
-	/* a worker that took a connection but has not run yet (a loaded machine) leaves its bytes
-	 * unread too: only what exceeds those connections waits in the queue */
-	pthread_mutex_lock(&front->lock);
-	for (size_t i = 0; i < front->num_conns; i++) {
-		struct front_conn *c = &front->conns[i];
-
-		if (c->in_use && c->fd < 0 && atomic_load(&c->state) == CONN_HEADERS)
-			queued[c->pool->id]--;
-	}
-	pthread_mutex_unlock(&front->lock);
+	/* every orphan belongs to a slot before its first request or waits in CivetWeb's queue;
+	 * slots change during the scan, so take the larger count */
+	for (int p = 0; p < front->num_pools; p++)
+		queued[p] -= before[p] > after[p] ? before[p] : after[p];
 	for (int p = 0; p < front->num_pools; p++) {
 		if (queued[p] > 0 && front->pools[p].queued == 0 &&
 		    appcore_log_enabled(front->app->log, APPCORE_LOG_DEBUG)) {

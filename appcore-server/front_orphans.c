@@ -71,10 +71,10 @@ static int cut_socket(int fd, ino_t inode)
 }
 
 void front_orphans_scan(struct front *front, const struct orphan_policy *policy, long long now,
-			int seen[POOL_COUNT], int waiting[POOL_COUNT])
+			int seen[POOL_COUNT], int seen_before[POOL_COUNT])
 {
 	int counts[POOL_COUNT] = { 0 };
-	int with_data[POOL_COUNT] = { 0 };
+	int old[POOL_COUNT] = { 0 };
 	int gap = 0;
 
 	pthread_mutex_lock(&front->orphans_lock);
@@ -110,14 +110,13 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 			orphan->cut_reason = FRONT_CUT_NONE;
 		}
 		counts[pool]++;
+		/* seen by an earlier scan too: not one accepted a moment ago */
+		if (orphan->first_seen_ns < now)
+			old[pool]++;
 		if (orphan->cut_reason != FRONT_CUT_NONE)
 			continue;
 		if (ioctl(fd, FIONREAD, &pending) != 0)
 			continue;
-		/* seen by an earlier scan too: a worker that took the connection would have read its
-		 * bytes within microseconds */
-		if (pending > 0 && orphan->first_seen_ns < now)
-			with_data[pool]++;
 		/* a whole request head waiting: it waits for a worker, which will read it */
 		if (complete_head_pending(fd, pending))
 			continue;
@@ -145,8 +144,8 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 	for (int p = 0; p < POOL_COUNT; p++) {
 		if (seen != NULL)
 			seen[p] = counts[p];
-		if (waiting != NULL)
-			waiting[p] = with_data[p];
+		if (seen_before != NULL)
+			seen_before[p] = old[p];
 	}
 }
 

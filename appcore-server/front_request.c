@@ -1,9 +1,6 @@
 /* The front's part of each request: framing checks before routing, the keep-alive decision
  * for the answer, and the body deadline's bookkeeping. */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <civetweb.h>
 
@@ -50,20 +47,19 @@ static int answer_on_cut_connection(struct request *req, enum front_cut reason)
 	}
 }
 
-/* The first request on a connection waited for a worker longer than server.queue_timeout_ms
- * (the kernel's time since the client's last bytes arrived): refuse it at once, so the queue
- * behind it moves and its client can retry elsewhere, rather than serve it late. */
+/* The first request on a connection waited for a worker longer than server.queue_timeout_ms:
+ * refuse it at once, so the queue behind it moves and its client can retry elsewhere, rather
+ * than serve it late. The wait runs from the client's last bytes (the kernel's count) to the
+ * moment a worker took the connection; a worker that only got the CPU late does not count. */
 static int refuse_if_waited_too_long(struct request *req, struct front_conn *c)
 {
 	struct front *front = c->pool->front;
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-	long long waited_ns;
+	long long silent_ns, waited_ns;
 
 	if (c->pool->queue_timeout_ns <= 0 || c->fd < 0 ||
-	    getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+	    (silent_ns = front_socket_silent_ns(c->fd)) < 0)
 		return 0;
-	waited_ns = (long long)info.tcpi_last_data_recv * 1000000LL;
+	waited_ns = c->taken_ns - (front_now_ns() - silent_ns);
 	if (waited_ns < c->pool->queue_timeout_ns)
 		return 0;
 	front_count_cut(front, FRONT_CUT_OVERLOAD, "queued", waited_ns);
@@ -150,17 +146,8 @@ void front_body_begin(struct request *req)
 
 	if (c == NULL)
 		return;
-	atomic_store(&c->body_bytes, 0);
 	atomic_store(&c->since_ns, front_now_ns());
 	atomic_compare_exchange_strong(&c->state, &expected, CONN_BODY);
-}
-
-void front_body_progress(struct request *req, size_t bytes_so_far)
-{
-	struct front_conn *c = front_conn_of(req->conn);
-
-	if (c != NULL)
-		atomic_store(&c->body_bytes, (long long)bytes_so_far);
 }
 
 enum front_cut front_body_end(struct request *req)

@@ -241,7 +241,6 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 			break;
 		used += (size_t)n;
 		req->bytes_in = used;
-		front_body_progress(req, used);
 		if (used > max_bytes) {
 			free(buffer);
 			req->must_close = 1;
