@@ -32,7 +32,7 @@
 #define TICK_NS (5 * MS)
 /* While clients wait for a worker. A well-behaved client sends its request with or right after
  * connecting, and its next one within microseconds of an answer. */
-#define SHED_IDLE_NS (100 * MS)
+#define SHED_IDLE_NS (250 * MS)
 #define SHED_HEADERS_NS (100 * MS)
 #define SHED_BODY_NS (100 * MS)
 #define SHED_BODY_MIN_RATE 16384 /* bytes per second */
@@ -42,7 +42,7 @@
 /* Orphans (connections before their first request, front_orphans.c) are scanned this often
  * while no worker is free (a scan costs a few system calls per socket; it also tells whether
  * clients wait in CivetWeb's queue), else every ORPHAN_SCAN_NS, for the header deadline. */
-#define ORPHAN_SCAN_FULL_NS (20 * MS)
+#define ORPHAN_SCAN_FULL_NS (40 * MS)
 #define ORPHAN_SCAN_NS (250 * MS)
 
 struct pool_view {

@@ -37,6 +37,17 @@ static int pool_of_port(const struct front *front, int port)
 	return -1;
 }
 
+/* The listening socket itself (a pool whose listener was not found: ask the kernel). */
+static int is_listener(const struct front *front, int fd, int pool)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (front->pools[pool].listener_fd >= 0)
+		return fd == front->pools[pool].listener_fd;
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening;
+}
+
 /* Whether the bytes the client has sent and nobody has read yet hold a complete request head:
  * such a connection is only waiting for a worker, not slow. */
 static int complete_head_pending(int fd, int pending)
@@ -84,8 +95,6 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 		struct sockaddr_in local;
 		socklen_t len = sizeof(local);
 		struct stat st;
-		int listening = 0;
-		socklen_t option_len = sizeof(listening);
 		int pending = 0;
 		int pool;
 		long long since;
@@ -101,8 +110,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 		gap = 0;
 		if (local.sin_family != AF_INET ||
 		    (pool = pool_of_port(front, ntohs(local.sin_port))) < 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &option_len) != 0 ||
-		    listening || fstat(fd, &st) != 0)
+		    is_listener(front, fd, pool) || fstat(fd, &st) != 0)
 			continue;
 		if (orphan->inode != st.st_ino || orphan->first_seen_ns == 0) {
 			orphan->inode = st.st_ino;

@@ -358,7 +358,8 @@ class Capacity(unittest.TestCase):
 
 class GracefulStop(unittest.TestCase):
     def test_sigterm_under_load_answers_every_request_written_before_the_listener_closed(self):
-        server = start(APPCORE_SERVER_SHUTDOWN_GRACE_MS="5000")
+        # debug: the log in a failure says which connections the server closed, and why
+        server = start(APPCORE_SERVER_SHUTDOWN_GRACE_MS="5000", APPCORE_LOGGING_LEVEL="debug")
         self.addCleanup(server.kill)
         stats = {"answered": 0, "unanswered": 0, "refused": 0, "write_failed": 0, "not_200": 0}
 
@@ -370,9 +371,10 @@ class GracefulStop(unittest.TestCase):
         serverctl.poll_until(lambda: stats["answered"] >= 500, 30, "500 answers before SIGTERM")
         signalled = time.monotonic()
         server.send_signal(signal.SIGTERM)
-        loader.join(timeout=60)
         self.assertEqual(server.proc.wait(timeout=15), 0)
         exited = time.monotonic() - signalled
+        # clients that were connecting learn of the closed listener when they retry
+        loader.join(timeout=60)
         log = "".join(server.lines)
         closed_at = int(json.loads(next(line for line in server.lines
                                          if '"listener closed"' in line))["monotonic_ns"]) / 1e9
@@ -404,6 +406,8 @@ class GracefulStop(unittest.TestCase):
 
 
 class Memory(unittest.TestCase):
+    @unittest.skipIf(os.environ.get("APPCORE_SANITIZE", "none") != "none",
+                     "RSS under a sanitizer measures the sanitizer's allocator")
     def test_rss_stays_bounded_after_large_bodies_on_64_connections(self):
         # generous timeouts: 128 bodies of 1 MB parsed and predicted can take a while on a
         # loaded 2-core runner
