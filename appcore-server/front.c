@@ -207,26 +207,29 @@ int front_start(struct front **out, struct app *app, int any_port, appcore_error
 	}
 	for (size_t i = 0; i < front->num_conns; i++)
 		front->conns[i].fd = -1;
+	/* before any worker starts: callbacks find the front through app->front (out may be it) */
 	app->front = front;
+	*out = front;
 	init_pool(&front->pools[POOL_MAIN], front, POOL_MAIN, (int)settings->threads);
 	if (ops)
 		init_pool(&front->pools[POOL_OPS], front, POOL_OPS, OPS_THREADS);
 	rc = register_metrics(front, err);
-	if (rc == APPCORE_OK && front_monitor_start(front) != 0)
-		rc = appcore_error_set(err, APPCORE_ENOMEM, "cannot start the connection monitor");
 	if (rc == APPCORE_OK)
 		rc = start_pool(&front->pools[POOL_MAIN], any_port ? 0 : (int)settings->port, err);
 	if (rc == APPCORE_OK && ops)
 		rc = start_pool(&front->pools[POOL_OPS], any_port ? 0 : (int)settings->ops_port,
 				err);
+	/* last: the monitor reads what start_pool found (ports, listening sockets) */
+	if (rc == APPCORE_OK && front_monitor_start(front) != 0)
+		rc = appcore_error_set(err, APPCORE_ENOMEM, "cannot start the connection monitor");
 	if (rc != APPCORE_OK) {
 		for (int p = 0; p < front->num_pools; p++)
 			front_stop_pool(&front->pools[p]);
 		front_monitor_stop(front);
 		free_front(front);
+		*out = NULL;
 		return rc;
 	}
-	*out = front;
 	return APPCORE_OK;
 }
 

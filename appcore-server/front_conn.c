@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front_fd.h"
 #include "front_framing.h"
 #include "front_internal.h"
 #include "routes.h"
@@ -75,14 +75,13 @@ static int is_connection(int fd, in_addr_t remote, int remote_port, int local_po
 	struct sockaddr_in address;
 	socklen_t len = sizeof(address);
 
-	if (getpeername(fd, (struct sockaddr *)&address, &len) != 0)
+	if (fd_getpeername(fd, &address, &len) != 0)
 		return -1;
 	if (address.sin_family != AF_INET || address.sin_addr.s_addr != remote ||
 	    ntohs(address.sin_port) != remote_port)
 		return 0;
 	len = sizeof(address);
-	if (getsockname(fd, (struct sockaddr *)&address, &len) != 0 ||
-	    ntohs(address.sin_port) != local_port)
+	if (fd_getsockname(fd, &address, &len) != 0 || ntohs(address.sin_port) != local_port)
 		return 0;
 	return 1;
 }
@@ -120,13 +119,13 @@ int front_find_listener(int port)
 		int listening = 0;
 		socklen_t option_len = sizeof(listening);
 
-		if (getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
+		if (fd_getsockname(fd, &address, &len) != 0) {
 			gap = errno == EBADF ? gap + 1 : 0;
 			continue;
 		}
 		gap = 0;
 		if (address.sin_family == AF_INET && ntohs(address.sin_port) == port &&
-		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &option_len) == 0 &&
+		    fd_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &option_len) == 0 &&
 		    listening)
 			return fd;
 	}
@@ -142,7 +141,7 @@ int front_listener_backlog(int fd)
 	socklen_t len = sizeof(info);
 
 	/* for a listening socket the kernel reports its accept queue as tcpi_unacked */
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+	if (fd < 0 || fd_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
 	    info.tcpi_state != TCP_STATE_LISTEN)
 		return 0;
 	return (int)info.tcpi_unacked;
@@ -154,7 +153,7 @@ long long front_socket_bytes_received(int fd)
 	socklen_t len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+	if (fd < 0 || fd_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
 		return -1;
 	return (long long)info.tcpi_bytes_received;
 }
@@ -164,16 +163,16 @@ long long front_socket_silent_ns(int fd)
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+	if (fd < 0 || fd_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
 		return -1;
 	return (long long)info.tcpi_last_data_recv * 1000000LL;
 }
 
 int front_conn_pending_bytes(const struct front_conn *c)
 {
-	int pending = 0;
+	int pending;
 
-	if (c->fd < 0 || ioctl(c->fd, FIONREAD, &pending) != 0)
+	if (c->fd < 0 || (pending = fd_pending(c->fd)) < 0)
 		return 0;
 	return pending;
 }
@@ -214,7 +213,7 @@ int front_conn_cut(struct front *front, struct front_conn *c, int expected, enum
 		atomic_store(&c->cut_reason, FRONT_CUT_NONE);
 		return 0;
 	}
-	shutdown(c->fd, SHUT_RD);
+	fd_shutdown(c->fd, SHUT_RD);
 	front_count_cut(front, reason, state_names[expected], front_now_ns() - since);
 	return 1;
 }

@@ -32,6 +32,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front_fd.h"
 #include "front_internal.h"
 
 #define MS (1000000LL)
@@ -64,7 +65,8 @@ static int drop_new_connections(int fd)
 	};
 	struct sock_fprog program = { (unsigned short)(sizeof(code) / sizeof(code[0])), code };
 
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
+	return (int)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_ATTACH_FILTER, &program,
+			    (socklen_t)sizeof(program));
 }
 
 /* Put a quiet listening socket (loopback, kernel-chosen port, non-blocking) in place of fd and
@@ -86,18 +88,17 @@ static int swap_listener(int fd, struct sockaddr_in *knock)
 		close(quiet);
 		return -1;
 	}
-	old = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (old < 0 || dup2(quiet, fd) < 0) {
+	old = fd_dup(fd);
+	if (old < 0 || fd_dup2(quiet, fd) < 0) {
 		if (old >= 0)
-			close(old);
+			fd_close(old);
 		close(quiet);
 		return -1;
 	}
 	close(quiet);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* refuse at once whoever still tries to connect */
-	shutdown(old, SHUT_RDWR);
-	close(old);
+	fd_shutdown(old, SHUT_RDWR);
+	fd_close(old);
 	*knock = address;
 	return 0;
 }

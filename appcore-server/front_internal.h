@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sys/types.h>
+#include <stdint.h>
 
 #include <appcore.h>
 
@@ -79,7 +79,7 @@ struct front_pool {
  * a connection's peer address only once a request has been read, so until then the front
  * knows such connections only by scanning its descriptors (front_orphans.c). */
 struct front_orphan {
-	ino_t inode;              /* the socket (a descriptor number is reused) */
+	uint64_t cookie;          /* the socket (a descriptor number is reused) */
 	long long first_seen_ns;
 	int cut_reason;           /* enum front_cut */
 };

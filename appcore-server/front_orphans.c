@@ -12,17 +12,13 @@
  * closed silently, one with partial headers is answered 408.
  *
  * A descriptor number can be closed by CivetWeb and reused for a new connection at any moment,
- * so a socket is only ever cut through a dup() of the descriptor whose inode was checked: the
- * dup holds on to that very socket.
+ * so a socket is only ever cut through a dup() of the descriptor whose cookie (the kernel's
+ * unique socket id) was checked: the dup holds on to that very socket.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "front_fd.h"
 #include "front_internal.h"
 
 /* Consecutive closed descriptors after which a scan stops: descriptors are allocated lowest
@@ -45,7 +41,7 @@ static int is_listener(const struct front *front, int fd, int pool)
 
 	if (front->pools[pool].listener_fd >= 0)
 		return fd == front->pools[pool].listener_fd;
-	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening;
+	return fd_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening;
 }
 
 /* Whether the bytes the client has sent and nobody has read yet hold a complete request head:
@@ -57,7 +53,7 @@ static int complete_head_pending(int fd, int pending)
 
 	if (pending <= 0)
 		return 0;
-	n = recv(fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+	n = fd_peek(fd, head, sizeof(head));
 	for (ssize_t i = 0; i + 1 < n; i++) {
 		if (head[i] == '\n' && (head[i + 1] == '\n' ||
 					(head[i + 1] == '\r' && i + 2 < n && head[i + 2] == '\n')))
@@ -66,18 +62,17 @@ static int complete_head_pending(int fd, int pending)
 	return 0;
 }
 
-/* Shut the reading side of the socket on fd if it is still the one with this inode. */
-static int cut_socket(int fd, ino_t inode)
+/* Shut the reading side of the socket on fd if it is still the one with this cookie. */
+static int cut_socket(int fd, uint64_t cookie)
 {
-	struct stat st;
-	int held = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int held = fd_dup(fd);
 	int cut = 0;
 
 	if (held < 0)
 		return 0;
-	if (fstat(held, &st) == 0 && st.st_ino == inode)
-		cut = shutdown(held, SHUT_RD) == 0;
-	close(held);
+	if (fd_cookie(held) == cookie)
+		cut = fd_shutdown(held, SHUT_RD) == 0;
+	fd_close(held);
 	return cut;
 }
 
@@ -94,7 +89,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 		struct front_orphan *orphan = &front->orphans[i];
 		struct sockaddr_in local;
 		socklen_t len = sizeof(local);
-		struct stat st;
+		uint64_t cookie;
 		int pending = 0;
 		int pool;
 		long long since;
@@ -103,17 +98,17 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 			gap = 0;
 			continue;
 		}
-		if (getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
+		if (fd_getsockname(fd, &local, &len) != 0) {
 			gap = errno == EBADF ? gap + 1 : 0;
 			continue;
 		}
 		gap = 0;
 		if (local.sin_family != AF_INET ||
 		    (pool = pool_of_port(front, ntohs(local.sin_port))) < 0 ||
-		    is_listener(front, fd, pool) || fstat(fd, &st) != 0)
+		    is_listener(front, fd, pool) || (cookie = fd_cookie(fd)) == 0)
 			continue;
-		if (orphan->inode != st.st_ino || orphan->first_seen_ns == 0) {
-			orphan->inode = st.st_ino;
+		if (orphan->cookie != cookie || orphan->first_seen_ns == 0) {
+			orphan->cookie = cookie;
 			orphan->first_seen_ns = now;
 			orphan->cut_reason = FRONT_CUT_NONE;
 		}
@@ -123,7 +118,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 			old[pool]++;
 		if (orphan->cut_reason != FRONT_CUT_NONE)
 			continue;
-		if (ioctl(fd, FIONREAD, &pending) != 0)
+		if ((pending = fd_pending(fd)) < 0)
 			continue;
 		/* a whole request head waiting: it waits for a worker, which will read it */
 		if (complete_head_pending(fd, pending))
@@ -141,7 +136,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 			else if (policy->drain[pool] && now - since >= policy->drain_linger_ns &&
 				 pending == 0)
 				reason = FRONT_CUT_DRAIN;
-			if (reason != FRONT_CUT_NONE && cut_socket(fd, orphan->inode)) {
+			if (reason != FRONT_CUT_NONE && cut_socket(fd, orphan->cookie)) {
 				orphan->cut_reason = (int)reason;
 				front_count_cut(front, reason, "before first request",
 						now - orphan->first_seen_ns);
@@ -160,17 +155,15 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 enum front_cut front_orphan_take(struct front *front, int fd)
 {
 	struct front_orphan *orphan;
-	struct stat st;
 	enum front_cut reason = FRONT_CUT_NONE;
 
 	if (fd < 0 || (size_t)fd >= front->fd_owned_size)
 		return FRONT_CUT_NONE;
 	pthread_mutex_lock(&front->orphans_lock);
 	orphan = &front->orphans[fd];
-	if (orphan->cut_reason != FRONT_CUT_NONE && fstat(fd, &st) == 0 &&
-	    st.st_ino == orphan->inode)
+	if (orphan->cut_reason != FRONT_CUT_NONE && fd_cookie(fd) == orphan->cookie)
 		reason = (enum front_cut)orphan->cut_reason;
-	orphan->inode = 0;
+	orphan->cookie = 0;
 	orphan->first_seen_ns = 0;
 	orphan->cut_reason = FRONT_CUT_NONE;
 	pthread_mutex_unlock(&front->orphans_lock);

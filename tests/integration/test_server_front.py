@@ -264,7 +264,8 @@ class Capacity(unittest.TestCase):
         return sorted(t for t, _ in results)
 
     def test_idle_keep_alive_clients_are_shed_for_a_waiting_probe(self):
-        server = start(APPCORE_SERVER_THREADS="8")
+        # no queue timeout: the holders queue up while the first ones are served and shed
+        server = start(APPCORE_SERVER_THREADS="8", APPCORE_SERVER_QUEUE_TIMEOUT_MS="0")
         self.addCleanup(server.kill)
         holders = []
         for _ in range(8 + 20):  # threads + 20 idle keep-alive clients
