@@ -11,6 +11,11 @@
 #                   libraries ldd reports, config, model, passwd entries).
 #   runtime-debian  the same programs on debian:bookworm-slim with Debian's runtime packages; kept
 #                   only to measure the alternative (`docker build --target runtime-debian .`).
+#   install-tree    just what `meson install` put under /usr/local (programs, library, headers,
+#                   pkg-config file), for release tarballs:
+#                   docker build --target install-tree --output type=local,dest=out .
+#   sbom            just the CycloneDX SBOM of the runtime image, for export:
+#                   docker build --target sbom --output type=local,dest=out .
 #   runtime         FROM scratch + rootfs: the default (last) stage. See README "Container" for the
 #                   size measurement behind that choice.
 
@@ -57,6 +62,7 @@ RUN meson setup /build --buildtype=release --prefix=/usr/local --libdir="lib/$(g
 
 FROM builder AS rootfs
 COPY deploy/appcore/config.yaml /rootfs/etc/appcore/config.yaml
+COPY deploy/image/sbom.py /usr/local/bin/appcore-sbom
 # Exactly what runs: the two programs, libappcore, the libraries ldd resolves for them (libc,
 # CivetWeb, Jansson, libfyaml, the dynamic loader), a loader cache that knows /usr/local/lib/<triplet>,
 # the model, the config and passwd/group entries for the fixed non-root uid.
@@ -77,6 +83,7 @@ RUN set -eu; \
 	cp examples/models/iris.json /rootfs/usr/share/appcore/models/iris.json; \
 	echo 'appcore:x:10001:10001:appcore:/nonexistent:/usr/sbin/nologin' >/rootfs/etc/passwd; \
 	echo 'appcore:x:10001:' >/rootfs/etc/group; \
+	python3 /usr/local/bin/appcore-sbom /rootfs appcore "$(cat VERSION)"; \
 	chmod -R a+rX,go-w /rootfs; \
 	echo "runtime files:"; find /rootfs -type f -printf '%9s %p\n' | sort -k2
 
@@ -98,6 +105,15 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
 	CMD ["/usr/local/bin/appcore-cli","health","--timeout-ms","2000","http://127.0.0.1:8000/health"]
 ENTRYPOINT ["/usr/local/bin/appcore-server"]
+
+# The install tree alone (release tarballs: .github/workflows/release.yml).
+FROM scratch AS install-tree
+COPY --from=builder /stage/ /
+
+# The SBOM alone (see deploy/image/sbom.py); the runtime image carries the same file together
+# with the dpkg status.d entries scanners read.
+FROM scratch AS sbom
+COPY --from=rootfs /rootfs/usr/share/appcore/sbom.cdx.json /sbom.cdx.json
 
 FROM scratch AS runtime
 COPY --from=rootfs /rootfs/ /

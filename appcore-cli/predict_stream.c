@@ -109,7 +109,8 @@ static int csv_header(struct stream *s, char **fields, size_t n, size_t line)
 				"feature names to match it; remove the header\n", line);
 		return CLI_EXIT_BAD_INPUT;
 	}
-	s->column_feature = malloc(n * sizeof(*s->column_feature));
+	/* a line has at least one field */
+	s->column_feature = malloc((n ? n : 1) * sizeof(*s->column_feature));
 	if (s->column_feature == NULL)
 		return CLI_EXIT_FAILURE;
 	s->columns = n;

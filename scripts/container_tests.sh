@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Container tests: build the image once, then run tests/container/test_*.sh against it
-# (static files, the image alone, the compose stack, scripts/deploy.sh).
+# (static files, the image alone, the compose stack, scale-out + rolling restart under load,
+# scripts/deploy.sh under load).
 #
 #   scripts/container_tests.sh            # needs `docker` reaching an engine
 #
@@ -45,6 +46,7 @@ echo "$APPCORE_TEST_IMAGE: $(docker image inspect --format '{{.Size}}' "$APPCORE
 
 failed=()
 for t in tests/container/test_files.sh tests/container/test_image.sh tests/container/test_compose.sh \
+	tests/container/test_scale.sh \
 	tests/container/test_deploy.sh; do
 	echo "=== container: $t ==="
 	if ! "$t"; then

@@ -5,6 +5,9 @@
 
 APPCORE_BUILD_PACKAGES=(meson ninja-build pkg-config gcc git binutils python3
 	libcivetweb-dev libjansson-dev libfyaml-dev check)
+# What the test suite checks the build with: a C++ compiler (the public headers compile as
+# C++), promtool and the official Python parser (metrics format), mandoc (manual pages).
+APPCORE_TEST_PACKAGES=(g++ prometheus python3-prometheus-client mandoc)
 
 ensure_packages() {
 	local missing=() pkg

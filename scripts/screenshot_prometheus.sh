@@ -32,6 +32,8 @@ fi
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export APPCORE_HTTP_PORT=${APPCORE_HTTP_PORT:-$(free_port)} PROMETHEUS_PORT=${PROMETHEUS_PORT:-$(free_port)}
 export APPCORE_IMAGE=${APPCORE_IMAGE:-appcore:local}
+# wrk drives thousands of requests per second from one address: above nginx's per-client limit
+export APPCORE_NGINX_RATE_PER_IP=${APPCORE_NGINX_RATE_PER_IP:-1000000}
 compose=(docker compose --project-directory "$PWD" -p appcore-screenshot -f docker-compose.yml)
 # shellcheck disable=SC2206
 compose+=(${APPCORE_SHOT_COMPOSE_FILES:-})

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 build_dir=${BUILD_DIR:-build}
-packages=("${APPCORE_BUILD_PACKAGES[@]}")
+packages=("${APPCORE_BUILD_PACKAGES[@]}" "${APPCORE_TEST_PACKAGES[@]}")
 [[ ${CC:-} == clang* ]] && packages+=(clang libclang-rt-14-dev)
 ensure_packages "${packages[@]}"
 

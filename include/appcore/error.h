@@ -2,7 +2,7 @@
  * @file appcore/error.h
  * @brief Error codes and the detailed-error structure every call fills on failure.
  *
- * Every fallible function returns an `int`: #APPCORE_OK (0) on success or one of the
+ * Every fallible function returns an `int`: `APPCORE_OK` (0) on success or one of the
  * negative codes below. Functions that can say more take a trailing `appcore_error *err`
  * (may be NULL); on failure it receives the code, a human-readable message and, for text
  * input (JSON, YAML, CSV), the 1-based line and column of the problem. The structure is
@@ -53,9 +53,11 @@ APPCORE_BEGIN_DECLS
 
 /** Error codes returned by libappcore functions. */
 typedef enum appcore_error_code {
+/** @cond internal: expands the list into enumerators */
 #define APPCORE_X_ENUM(name, value, machine, status, text) APPCORE_##name = (value),
 	APPCORE_ERROR_LIST(APPCORE_X_ENUM)
 #undef APPCORE_X_ENUM
+	/** @endcond */
 } appcore_error_code;
 
 /** Size of appcore_error::message, including the terminating NUL. */

@@ -58,11 +58,12 @@ enum appcore_log_field_type {
 typedef struct appcore_log_field {
 	const char *key; /**< escaped like values; should be a plain identifier */
 	int type;        /**< an appcore_log_field_type */
+	/** The value, the member `type` names. */
 	union {
-		const char *s;
-		long long i;
-		double f;
-		int b;
+		const char *s;     /**< APPCORE_LOG_FIELD_STR */
+		long long i;       /**< APPCORE_LOG_FIELD_INT */
+		double f;          /**< APPCORE_LOG_FIELD_FLOAT */
+		int b;             /**< APPCORE_LOG_FIELD_BOOL */
 		void *reserved[2]; /**< fixes the size for later value types */
 	} value;
 } appcore_log_field;

@@ -220,29 +220,35 @@ static const char *type_name(enum ac_config_type type)
 	return "a value";
 }
 
-/* The value of key when its type is one of `types` (a bit set of 1 << ac_config_type);
- * `out` is the caller's out-parameter, checked here once for every getter. */
-static int lookup(const struct ac_config_value **value, const void *out,
-		  const appcore_config *config, const char *key, unsigned types, const char *wanted,
-		  appcore_error *err)
+/* The value of key when its type is one of `types` (a bit set of 1 << ac_config_type), or
+ * NULL with *rc set; `out` is the caller's out-parameter, checked here once for every getter. */
+static const struct ac_config_value *lookup(int *rc, const void *out,
+					    const appcore_config *config, const char *key,
+					    unsigned types, const char *wanted, appcore_error *err)
 {
 	int index;
 
-	if (out == NULL || config == NULL || key == NULL)
-		return ac_error_set(err, APPCORE_EINVAL, "configuration lookup: NULL argument");
+	*rc = APPCORE_OK;
+	if (out == NULL || config == NULL || key == NULL) {
+		*rc = ac_error_set(err, APPCORE_EINVAL, "configuration lookup: NULL argument");
+		return NULL;
+	}
 	index = ac_config_find(key);
 	if (index < 0) {
 		const char *hint = ac_config_suggest_key(key);
 		if (hint != NULL)
-			return ac_error_set(err, APPCORE_ENOTFOUND,
-					    "%s: no such key (did you mean %s?)", key, hint);
-		return ac_error_set(err, APPCORE_ENOTFOUND, "%s: no such key", key);
+			*rc = ac_error_set(err, APPCORE_ENOTFOUND, "%s: no such key (did you mean %s?)",
+					   key, hint);
+		else
+			*rc = ac_error_set(err, APPCORE_ENOTFOUND, "%s: no such key", key);
+		return NULL;
 	}
-	if (!(types & (1u << ac_config_keys[index].type)))
-		return ac_error_set(err, APPCORE_EINVAL, "%s is %s, not %s", key,
-				    type_name(ac_config_keys[index].type), wanted);
-	*value = &config->values[index];
-	return APPCORE_OK;
+	if (!(types & (1u << ac_config_keys[index].type))) {
+		*rc = ac_error_set(err, APPCORE_EINVAL, "%s is %s, not %s", key,
+				   type_name(ac_config_keys[index].type), wanted);
+		return NULL;
+	}
+	return &config->values[index];
 }
 
 #define TYPE(t) (1u << (t))
@@ -250,12 +256,12 @@ static int lookup(const struct ac_config_value **value, const void *out,
 int appcore_config_get_string(const char **out, const appcore_config *config, const char *key,
 			      appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc =
-	    lookup(&v, out, config, key,
-		   TYPE(AC_CFG_STRING) | TYPE(AC_CFG_PATH) | TYPE(AC_CFG_ENUM), "a string", err);
+	int rc;
+	const struct ac_config_value *v = lookup(
+		&rc, out, config, key, TYPE(AC_CFG_STRING) | TYPE(AC_CFG_PATH) | TYPE(AC_CFG_ENUM),
+		"a string", err);
 
-	if (rc == APPCORE_OK)
+	if (v != NULL)
 		*out = v->text;
 	return rc;
 }
@@ -263,10 +269,11 @@ int appcore_config_get_string(const char **out, const appcore_config *config, co
 int appcore_config_get_int(long long *out, const appcore_config *config, const char *key,
 			   appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_INT), "an integer", err);
+	int rc;
+	const struct ac_config_value *v =
+		lookup(&rc, out, config, key, TYPE(AC_CFG_INT), "an integer", err);
 
-	if (rc == APPCORE_OK)
+	if (v != NULL)
 		*out = v->integer;
 	return rc;
 }
@@ -274,10 +281,11 @@ int appcore_config_get_int(long long *out, const appcore_config *config, const c
 int appcore_config_get_double(double *out, const appcore_config *config, const char *key,
 			      appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_INT), "a number", err);
+	int rc;
+	const struct ac_config_value *v =
+		lookup(&rc, out, config, key, TYPE(AC_CFG_INT), "a number", err);
 
-	if (rc == APPCORE_OK)
+	if (v != NULL)
 		*out = (double)v->integer;
 	return rc;
 }
@@ -285,10 +293,11 @@ int appcore_config_get_double(double *out, const appcore_config *config, const c
 int appcore_config_get_bool(int *out, const appcore_config *config, const char *key,
 			    appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc = lookup(&v, out, config, key, TYPE(AC_CFG_BOOL), "a boolean", err);
+	int rc;
+	const struct ac_config_value *v =
+		lookup(&rc, out, config, key, TYPE(AC_CFG_BOOL), "a boolean", err);
 
-	if (rc == APPCORE_OK)
+	if (v != NULL)
 		*out = v->boolean;
 	return rc;
 }
@@ -296,11 +305,11 @@ int appcore_config_get_bool(int *out, const appcore_config *config, const char *
 int appcore_config_get_list(const double **values, size_t *count, const appcore_config *config,
 			    const char *key, appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc = lookup(&v, count == NULL ? NULL : values, config, key, TYPE(AC_CFG_LIST), "a list",
-			err);
+	int rc;
+	const struct ac_config_value *v = lookup(&rc, count == NULL ? NULL : values, config, key,
+						 TYPE(AC_CFG_LIST), "a list", err);
 
-	if (rc == APPCORE_OK) {
+	if (v != NULL) {
 		*values = v->list;
 		*count = v->list_len;
 	}
@@ -310,10 +319,10 @@ int appcore_config_get_list(const double **values, size_t *count, const appcore_
 int appcore_config_get_source(appcore_config_source *out, const appcore_config *config,
 			      const char *key, appcore_error *err)
 {
-	const struct ac_config_value *v;
-	int rc = lookup(&v, out, config, key, ~0u, "a value", err);
+	int rc;
+	const struct ac_config_value *v = lookup(&rc, out, config, key, ~0u, "a value", err);
 
-	if (rc == APPCORE_OK)
+	if (v != NULL)
 		*out = v->source;
 	return rc;
 }

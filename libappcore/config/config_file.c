@@ -60,24 +60,26 @@ static const char *node_kind(struct fy_node *node)
 
 /* The scalar as a NUL-terminated copy, or NULL (with *plain set) for a
  * non-scalar. Plain scalars are YAML's untyped text: "8000" vs 8000. */
-static char *scalar_copy(struct fy_node *node, int *quoted)
+/* A NUL-terminated copy of a scalar in *out: 0; -1 when node is no scalar (*out NULL); -2
+ * when the copy cannot be allocated. */
+static int scalar_copy(char **out, struct fy_node *node, int *quoted)
 {
 	const char *text;
 	size_t len;
-	char *copy;
 
+	*out = NULL;
 	if (node == NULL || !fy_node_is_scalar(node) || fy_node_is_alias(node))
-		return NULL;
+		return -1;
 	text = fy_node_get_scalar(node, &len);
 	if (text == NULL)
-		return NULL;
+		return -1;
 	*quoted = fy_node_get_style(node) != FYNS_PLAIN;
-	copy = malloc(len + 1);
-	if (copy == NULL)
-		return NULL;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	return copy;
+	*out = malloc(len + 1);
+	if (*out == NULL)
+		return -2;
+	memcpy(*out, text, len);
+	(*out)[len] = '\0';
+	return 0;
 }
 
 static int is_null_scalar(struct fy_node *node)
@@ -115,9 +117,11 @@ static int load_list(struct file_ctx *ctx, int index, struct fy_node *key_node,
 		return ac_error_set(ctx->err, APPCORE_ENOMEM, "out of memory");
 	while ((item = fy_node_sequence_iterate(value, &iter)) != NULL) {
 		int quoted = 0;
-		char *text = scalar_copy(item, &quoted);
+		char *text;
 		char *end = NULL;
 		double d = 0;
+		if (scalar_copy(&text, item, &quoted) == -2)
+			return ac_error_set(ctx->err, APPCORE_ENOMEM, "out of memory");
 		if (text != NULL && !quoted && text[0] != '\0' && text[0] != ' ') {
 			errno = 0;
 			d = strtod(text, &end);
@@ -156,8 +160,10 @@ static int load_key(struct file_ctx *ctx, int index, struct fy_node *key_node,
 		return load_list(ctx, index, key_node, value);
 	if (is_null_scalar(value))
 		return fail_at(ctx, key_node, k->key, "missing value");
-	text = scalar_copy(value, &quoted);
-	if (text == NULL) {
+	rc = scalar_copy(&text, value, &quoted);
+	if (rc == -2)
+		return ac_error_set(ctx->err, APPCORE_ENOMEM, "out of memory");
+	if (rc != 0) {
 		snprintf(problem, sizeof(problem), "expected %s, got %s",
 			 k->type == AC_CFG_INT    ? "an integer"
 			 : k->type == AC_CFG_BOOL ? "true or false"

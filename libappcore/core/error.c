@@ -7,43 +7,43 @@
 #include "core/error_internal.h"
 #include "core/utf8.h"
 
+/* The error list as a table: code, machine name, HTTP status, description. */
+static const struct error_entry {
+	int code;
+	const char *name;
+	int status;
+	const char *text;
+} errors[] = {
+#define AC_X_ENTRY(name, value, machine, status, text) { (value), machine, status, text },
+	APPCORE_ERROR_LIST(AC_X_ENTRY)
+#undef AC_X_ENTRY
+};
+
+/* Errors are the slow path: a scan of a couple of dozen entries is cheap. */
+static const struct error_entry *find(int code)
+{
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].code == code)
+			return &errors[i];
+	return NULL;
+}
+
 const char *appcore_strerror(int code)
 {
-	switch (code) {
-#define AC_X_TEXT(name, value, machine, status, text)                                              \
-	case (value):                                                                              \
-		return text;
-		APPCORE_ERROR_LIST(AC_X_TEXT)
-#undef AC_X_TEXT
-	default:
-		return "unknown error";
-	}
+	const struct error_entry *e = find(code);
+	return e ? e->text : "unknown error";
 }
 
 const char *appcore_error_name(int code)
 {
-	switch (code) {
-#define AC_X_NAME(name, value, machine, status, text)                                              \
-	case (value):                                                                              \
-		return machine;
-		APPCORE_ERROR_LIST(AC_X_NAME)
-#undef AC_X_NAME
-	default:
-		return "unknown";
-	}
+	const struct error_entry *e = find(code);
+	return e ? e->name : "unknown";
 }
 
 int appcore_error_http_status(int code)
 {
-	switch (code) {
-#define AC_X_STATUS(name, value, machine, status, text)                                            \
-	case (value):                                                                              \
-		return status;
-		APPCORE_ERROR_LIST(AC_X_STATUS)
-#undef AC_X_STATUS
-	default:
-		return 500;
-	}
+	const struct error_entry *e = find(code);
+	return e ? e->status : 500;
 }
 
 void appcore_error_clear(appcore_error *err)

@@ -1,5 +1,7 @@
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "core/json_depth.h"
 
 int ac_json_check_depth(const char *text, size_t len, int max_depth, int *line, int *column)
@@ -36,4 +38,9 @@ int ac_json_check_depth(const char *text, size_t len, int max_depth, int *line, 
 		}
 	}
 	return 0;
+}
+
+int ac_json_out_of_memory(const struct json_error_t *error)
+{
+	return json_error_code(error) == json_error_out_of_memory || error->text[0] == '\0';
 }

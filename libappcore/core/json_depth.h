@@ -11,4 +11,10 @@
  * of the bracket that went too deep. Brackets inside strings do not count. */
 int ac_json_check_depth(const char *text, size_t len, int max_depth, int *line, int *column);
 
+/* Whether a failed Jansson load ran out of memory: its out-of-memory code, or an error it
+ * never filled in (Jansson 2.14 returns NULL without one when the lexer's first buffer
+ * cannot be allocated). */
+struct json_error_t;
+int ac_json_out_of_memory(const struct json_error_t *error);
+
 #endif

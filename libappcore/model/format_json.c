@@ -655,6 +655,8 @@ int ac_model_parse(appcore_model *m, const char *data, size_t len, appcore_error
 	root = json_loadb(rewritten ? rewritten : data, rewritten ? rewritten_len : len,
 			  JSON_REJECT_DUPLICATES, &jerr);
 	free(rewritten);
+	if (root == NULL && ac_json_out_of_memory(&jerr))
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	if (root == NULL)
 		return ac_error_set_at(err, APPCORE_EMODEL, jerr.line, jerr.column,
 				       "not valid JSON at line %d, column %d: %s", jerr.line,

@@ -150,6 +150,8 @@ static int row_from_json(float *row, const appcore_model *m, json_t *v, struct l
 
 static int parse_error(const json_error_t *jerr, appcore_error *err)
 {
+	if (ac_json_out_of_memory(jerr))
+		return ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 	return ac_error_set_at(err, APPCORE_EPARSE, jerr->line, jerr->column,
 			       "invalid JSON at line %d, column %d: %s", jerr->line, jerr->column,
 			       jerr->text);
@@ -384,7 +386,7 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 			  appcore_error *err)
 {
 	const size_t nf = model->num_features;
-	struct request req;
+	struct request req = { NULL, APPCORE_OUTPUT_VALUE, 0, 0 };
 	struct writer w = { 0 };
 	size_t n, width, tree_begin, tree_end, block;
 	float *rows = NULL;
@@ -401,7 +403,8 @@ static int answer_general(appcore_response *out, const appcore_model *model, con
 	n = json_array_size(req.instances);
 	width = appcore_model_output_size(model, req.kind);
 	block = GENERAL_BLOCK_FLOATS / nf > 0 ? GENERAL_BLOCK_FLOATS / nf : 1;
-	block = n < block ? n : block;
+	/* request_fields() refused an empty "instances": n and block are at least 1 */
+	block = n < block && n > 0 ? n : block;
 	/* one block of input rows, then its predictions */
 	rows = malloc(block * (nf + width) * sizeof(float));
 	if (rows == NULL || !writer_open(&w, model, n, width)) {
@@ -439,7 +442,7 @@ int ac_predict_decode_general(float **rows_out, size_t *n_out, appcore_output_ki
 			      const appcore_predict_options *options, appcore_error *err)
 {
 	const size_t nf = model->num_features;
-	struct request req;
+	struct request req = { NULL, APPCORE_OUTPUT_VALUE, 0, 0 };
 	float *rows = NULL;
 	size_t n = 0;
 	json_t *doc;
@@ -453,7 +456,7 @@ int ac_predict_decode_general(float **rows_out, size_t *n_out, appcore_output_ki
 	if ((rc = request_fields(&req, doc, options, err)) != APPCORE_OK)
 		goto out;
 	n = json_array_size(req.instances);
-	if ((rows = malloc(n * nf * sizeof(float))) == NULL) {
+	if ((rows = malloc((n ? n : 1) * nf * sizeof(float))) == NULL) {
 		rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		goto out;
 	}

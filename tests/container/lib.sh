@@ -3,7 +3,7 @@
 #
 # Environment:
 #   APPCORE_TEST_IMAGE   image under test (default appcore:ci-test; built here when missing)
-#   CONTAINER_STANDIN    path of a `standin` tool that builds nginx/prometheus stand-ins from
+#   CONTAINER_STANDIN    path of a `standin` tool that builds nginx/prometheus/alertmanager stand-ins from
 #                        Debian packages (set by .ci/run); without it the official images are used.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -85,6 +85,9 @@ ensure_standins() {
 		--cmd '["-g","daemon off;"]'
 	"$CONTAINER_STANDIN" prom/prometheus:v2.42.0 --apt prometheus --entrypoint /usr/bin/prometheus \
 		--cmd '["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
+	"$CONTAINER_STANDIN" prom/alertmanager:v0.25.0 --apt prometheus-alertmanager \
+		--entrypoint /usr/bin/prometheus-alertmanager \
+		--cmd '["--config.file=/etc/alertmanager/alertmanager.yml","--storage.path=/alertmanager"]'
 }
 
 # shellcheck disable=SC2034 # used by the sourcing tests

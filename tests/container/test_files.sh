@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the container files, each with the tool that will read the file:
-# promtool (config, rules, rule unit tests) and nginx -t inside the service images, docker compose
-# config, the Grafana provisioning/dashboard structure, and the container config's consistency
-# with configs/config.yaml.
+# promtool (config, rules, rule unit tests), amtool and nginx -t inside the service images, docker
+# compose config, the Grafana provisioning/dashboard structure, and the container config's
+# consistency with configs/config.yaml.
 set -euo pipefail
 # shellcheck source=tests/container/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -17,21 +17,33 @@ pass "promtool check config monitoring/prometheus.yml (with its rule file)"
 
 out=$(docker run --rm --entrypoint promtool -v "$ROOT/monitoring:/etc/prometheus:ro" \
 	prom/prometheus:v2.42.0 check rules /etc/prometheus/alerts.yml 2>&1) || fail "promtool check rules: $out"
-[[ $out == *"SUCCESS: 4 rules found"* ]] || fail "expected 4 rules: $out"
-pass "promtool check rules monitoring/alerts.yml (4 rules)"
+[[ $out == *"SUCCESS: 5 rules found"* ]] || fail "expected 5 rules: $out"
+pass "promtool check rules monitoring/alerts.yml (5 rules)"
 
 out=$(docker run --rm --entrypoint promtool -w /etc/prometheus -v "$ROOT/monitoring:/etc/prometheus:ro" \
 	prom/prometheus:v2.42.0 test rules alerts_test.yml 2>&1) || fail "promtool test rules: $out"
-pass "promtool test rules monitoring/alerts_test.yml (alerts fire exactly as intended)"
+pass "promtool test rules monitoring/alerts_test.yml (alerts fire exactly as intended; the dashboard's error ratios are 0 without errors)"
 
-# nginx resolves upstream names at load time; give it the compose service name.
+# nginx -t on the shipped configuration, rendered by its entrypoint as the compose stack starts it
+# (a read-only root, the files mounted where docker-compose.yml mounts them).
 out=$(docker run --rm --read-only --tmpfs /tmp --tmpfs /var/lib/nginx --tmpfs /var/log/nginx \
-	--tmpfs /var/cache/nginx --tmpfs /run --add-host api:127.0.0.1 --entrypoint nginx \
-	-v "$ROOT/deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" \
-	-v "$ROOT/deploy/nginx/appcore.conf:/etc/nginx/appcore.conf:ro" \
-	nginx:1.22 -t 2>&1) || fail "nginx -t: $out"
+	--tmpfs /var/cache/nginx --tmpfs /run --add-host api:127.0.0.1 --entrypoint /bin/sh \
+	-v "$ROOT/deploy/nginx:/etc/nginx/appcore:ro" nginx:1.22 /etc/nginx/appcore/entrypoint.sh -t 2>&1) ||
+	fail "nginx -t: $out"
 [[ $out == *"syntax is ok"* && $out == *"test is successful"* ]] || fail "nginx -t: $out"
-pass "nginx -t deploy/nginx/*.conf (read-only root)"
+pass "nginx -t deploy/nginx/* through entrypoint.sh (read-only root)"
+
+out=$(docker run --rm --read-only --tmpfs /tmp --tmpfs /var/lib/nginx --tmpfs /var/log/nginx \
+	--tmpfs /var/cache/nginx --tmpfs /run --entrypoint nginx \
+	-v "$ROOT/monitoring/alert-log/nginx.conf:/etc/alert-log/nginx.conf:ro" \
+	nginx:1.22 -c /etc/alert-log/nginx.conf -e stderr -t 2>&1) || fail "nginx -t alert-log: $out"
+pass "nginx -t monitoring/alert-log/nginx.conf"
+
+out=$(docker run --rm --entrypoint amtool -v "$ROOT/monitoring:/etc/alertmanager:ro" \
+	prom/alertmanager:v0.25.0 check-config /etc/alertmanager/alertmanager.yml 2>&1) ||
+	fail "amtool check-config: $out"
+[[ $out == *SUCCESS* && $out == *"1 receivers"* ]] || fail "amtool check-config: $out"
+pass "amtool check-config monitoring/alertmanager.yml"
 
 out=$(docker compose --project-directory "$ROOT" -f docker-compose.yml config -q 2>&1) ||
 	fail "docker compose config (production): $out"
@@ -67,6 +79,10 @@ if api["networks"].keys() != {"backend"} or not doc["networks"]["backend"].get("
 for name in ("nginx", "prometheus"):
     if services[name]["depends_on"]["api"]["condition"] != "service_healthy":
         errors.append(f"{name} must wait for a healthy api")
+if "container_name" in api or any(":" in str(p) for p in api.get("ports", [])):
+    errors.append("api must stay scalable: no container_name, no published port")
+if services["nginx"].get("stop_signal") != "SIGQUIT":
+    errors.append("nginx: stop_signal SIGQUIT (graceful) required")
 for e in errors:
     print("  " + e)
 sys.exit(1 if errors else 0)
@@ -81,6 +97,17 @@ diff <(sed -e 's|^  host: 127.0.0.1$|  host: 0.0.0.0|' \
 	<(sed '1,/^# ---$/d' deploy/appcore/config.yaml) ||
 	fail "deploy/appcore/config.yaml drifted from configs/config.yaml (only host and model.path may differ)"
 pass "deploy/appcore/config.yaml = configs/config.yaml with container host and model path"
+
+# .env.example names every variable docker-compose.yml reads, and hands itself to the api
+mapfile -t used < <(grep -o '\${[A-Z_][A-Z_]*' docker-compose.yml | sed 's/^\${//' | sort -u)
+for v in "${used[@]}"; do
+	grep -q "^$v=" .env.example || fail ".env.example does not set $v, which docker-compose.yml reads"
+done
+grep -qx 'APPCORE_ENV_FILE=.env' .env.example || fail ".env.example must set APPCORE_ENV_FILE=.env"
+# (docker compose config inlines env_file into environment, so read the file itself)
+grep -q 'env_file: \["${APPCORE_ENV_FILE:-deploy/appcore/appcore.env}"\]' docker-compose.yml ||
+	fail "the appcore services must take env_file from APPCORE_ENV_FILE"
+pass ".env.example sets all ${#used[@]} variables docker-compose.yml reads, and APPCORE_ENV_FILE=.env"
 
 for f in .env ".env.*"; do
 	grep -qx "$f" .dockerignore || fail ".dockerignore does not exclude $f"

@@ -158,6 +158,112 @@ class PredictStreams(unittest.TestCase):
         self.assertEqual(result.returncode, 3)
         self.assertIn("line 1: a header row, but the model has no feature names", result.stderr)
 
+    def test_csv_subnormal_values_and_a_numeric_first_line(self):
+        # glibc's strtof reports ERANGE for subnormals; they are values all the same (XGBoost
+        # writes 1.4e-45 as the split of 0/1 features), and a first line of numbers is data
+        rows = "1e-40,1.401298464324817e-45,0,0\n5.1,3.5,1.4,0.2\n"
+        result = run("predict", "--model", IRIS, "--input-format", "csv", stdin=rows)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        by_json = run("predict", "--model", IRIS, "--input-format", "ndjson",
+                      stdin="[1e-40, 1.401298464324817e-45, 0, 0]\n[5.1, 3.5, 1.4, 0.2]\n")
+        self.assertEqual(by_json.returncode, 0, by_json.stderr)
+        self.assertEqual(result.stdout.splitlines(),
+                         [",".join(format(v, ".9g") for v in json.loads(line))
+                          for line in by_json.stdout.splitlines()])
+        # a first line with a bad value is a bad line, not a header
+        result = run("predict", "--model", IRIS, "--input-format", "csv", stdin="1,x,3,4\n")
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(result.stderr, "appcore-cli predict: line 1: column 2: expected a finite "
+                                        "number or an empty field, got 'x'\n")
+        # overflow is still refused
+        result = run("predict", "--model", IRIS, "--input-format", "csv", stdin="1e39,1,2,3\n")
+        self.assertEqual(result.returncode, 3)
+
+    def test_non_finite_predictions_are_null_in_every_format(self):
+        # count:poisson with a margin of 200 overflows float32 in exp()
+        model = {"learner": {"gradient_booster": {"model": {
+            "gbtree_model_param": {"num_parallel_tree": "1"}, "tree_info": [0],
+            "trees": [{"left_children": [1, -1, -1], "right_children": [2, -1, -1],
+                       "split_indices": [0, 0, 0], "split_conditions": [0.5, 200.0, 1.0],
+                       "default_left": [1, 0, 0]}]}, "name": "gbtree"},
+            "learner_model_param": {"base_score": "1E0", "num_feature": "1"},
+            "objective": {"name": "count:poisson"}}}
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(model, f)
+            f.flush()
+            result = run("predict", "--model", f.name, stdin='{"instances": [[0], [1]]}')
+            self.assertEqual(json.loads(result.stdout)["predictions"], [None, 2.71828175])
+            for fmt, rows in (("csv", "0\n1\n"), ("ndjson", "[0]\n[1]\n")):
+                result = run("predict", "--model", f.name, "--input-format", fmt, stdin=rows)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stdout, "null\n2.71828175\n")
+
+    def test_iteration_ranges_equal_xgboost(self):
+        with open(os.path.join(SOURCE, "tests", "fixtures", "iteration_range",
+                               "ranges.json")) as f:
+            ranges = json.load(f)
+        checked = 0
+        for c in ranges:
+            spec = f"{c['begin']}:{c['end']}"
+            for output in ("value", "margin"):
+                probability = c["probability"] and output == "value"
+                by_flag = run("predict", "--model", fixture(c["model"]), "--output", output,
+                              "--iteration-range", spec,
+                              stdin=json.dumps({"instances": c["rows"]}))
+                self.assertEqual(by_flag.returncode, 0, by_flag.stderr)
+                PredictJson.assert_matches_xgboost(self, json.loads(by_flag.stdout)["predictions"],
+                                                   c[output], probability)
+                by_request = run("predict", "--model", fixture(c["model"]), stdin=json.dumps(
+                    {"instances": c["rows"], "output": output,
+                     "iteration_range": [c["begin"], c["end"]]}))
+                self.assertEqual(by_request.stdout, by_flag.stdout)
+                csv_rows = "".join(",".join("" if v is None else repr(v) for v in row) + "\n"
+                                   for row in c["rows"])
+                by_csv = run("predict", "--model", fixture(c["model"]), "--output", output,
+                             "--iteration-range", spec, "--input-format", "csv", stdin=csv_rows)
+                self.assertEqual(by_csv.returncode, 0, by_csv.stderr)
+                got = [float(v) for line in by_csv.stdout.splitlines() for v in line.split(",")]
+                PredictJson.assert_matches_xgboost(self, got, c[output], probability)
+                checked += 1
+        self.assertEqual(checked, 2 * len(ranges))
+
+    def test_use_best_iteration(self):
+        # binary_logistic with early stopping at round 2: [0, 3) by default when asked
+        with open(fixture("binary_logistic")) as f:
+            text = f.read().replace('"best_iteration":"9"', '"best_iteration":"2"')
+        with open(os.path.join(SOURCE, "tests", "fixtures", "iteration_range",
+                               "ranges.json")) as f:
+            c = next(r for r in json.load(f) if r["model"] == "binary_logistic" and r["end"] == 3)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as model:
+            model.write(text)
+            model.flush()
+            request = json.dumps({"instances": c["rows"]})
+            best = run("predict", "--model", model.name, "--use-best-iteration", stdin=request)
+            self.assertEqual(best.returncode, 0, best.stderr)
+            PredictJson.assert_matches_xgboost(self, json.loads(best.stdout)["predictions"],
+                                               c["value"], True)
+            by_env = run("predict", "--model", model.name, stdin=request,
+                         env={"APPCORE_MODEL_USE_BEST_ITERATION": "true"})
+            self.assertEqual(by_env.stdout, best.stdout)
+            everything = run("predict", "--model", model.name, stdin=request)
+            self.assertNotEqual(everything.stdout, best.stdout)
+            info = json.loads(run("inspect", model.name).stdout)
+            self.assertEqual((info["best_iteration"], info["num_iterations"]), (2, 10))
+
+    def test_iteration_range_errors(self):
+        request = '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+        for bad in ("3:1", "1", "a:b", "-1:2", "1:"):
+            result = run("predict", "--model", IRIS, "--iteration-range", bad, stdin=request)
+            self.assertEqual(result.returncode, 2, bad)
+            self.assertIn(f"--iteration-range: expected BEGIN:END with BEGIN < END, got '{bad}'",
+                          result.stderr)
+        result = run("predict", "--model", IRIS, "--iteration-range", "0:99", stdin=request)
+        self.assertEqual(result.returncode, 3)
+        self.assertEqual(json.loads(result.stdout)["error"],
+                         {"code": "invalid_request",
+                          "message": "iteration_range [0, 99) is not within the model's 20 "
+                                     "iterations"})
+
     def test_ndjson(self):
         result = run("predict", "--model", IRIS, "--input-format", "ndjson",
                      stdin='[5.1, 3.5, 1.4, 0.2]\n\n{"petal_length": 4.8, "sepal_width": null}\n')

@@ -294,7 +294,15 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
                 self.assertEqual(server.request("POST", "/predict", GOOD_BODY, JSON)[0], 200)
             self.assertEqual(server.request("POST", "/predict", b"{", JSON)[0], 400)
             self.assertEqual(server.request("GET", "/no/such/path")[0], 404)
-            text = server.request("GET", "/metrics")[2].decode()
+            # a request is counted after its answer is written: a worker may still be counting
+            # the last one when the scrape arrives, so wait until all five are in
+            text = serverctl.poll_until(
+                lambda: (lambda t: t if metric_value(t, "appcore_http_request_duration_seconds_count",
+                                                     {"route": "/predict"}) == 4 and
+                         metric_value(t, "appcore_http_requests_total",
+                                      {"method": "GET", "route": "unmatched", "status": "404"})
+                         else None)(server.request("GET", "/metrics")[2].decode()),
+                10, "the five requests to be counted")
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
                                           {"method": "POST", "route": "/predict", "status": "200"}), 3)
             self.assertEqual(metric_value(text, "appcore_http_requests_total",
@@ -308,7 +316,7 @@ class MetricsAfterKnownTraffic(unittest.TestCase):
             self.assertEqual(metric_value(text, "appcore_predictions_total", {"model": "iris"}), 6)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_count"), 3)
             self.assertEqual(metric_value(text, "appcore_prediction_rows_sum"), 6)
-            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # this scrape
+            self.assertEqual(metric_value(text, "appcore_http_requests_in_flight"), 1)  # the scrape
             self.assertNotIn("/no/such/path", text)
 
 
@@ -336,9 +344,12 @@ class ConcurrentClients(unittest.TestCase):
                 thread.start()
             for thread in threads:
                 thread.join()
-            text = server.request("GET", "/metrics")[2].decode()
-            self.assertEqual(metric_value(text, "appcore_http_requests_total",
-                                          {"method": "POST", "route": "/predict", "status": "200"}), 320)
+            # counted after each answer is written: wait for the last ones
+            serverctl.poll_until(
+                lambda: metric_value(server.request("GET", "/metrics")[2].decode(),
+                                     "appcore_http_requests_total",
+                                     {"method": "POST", "route": "/predict", "status": "200"})
+                == 320, 10, "320 predictions counted")
         self.assertEqual(failures, [])
 
 
@@ -475,6 +486,47 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(server.proc.wait(timeout=15), 0)
         self.assertGreaterEqual(len(results), 200)
         self.assertEqual([r for r in results if r != (200, True)], [])
+
+
+class PredictionProtocol(unittest.TestCase):
+    """What the library's protocol adds, through the real server: iteration ranges equal to
+    XGBoost's, NaN as a missing value, and the same answers as the CLI."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start("--model", os.path.join(SOURCE, "tests", "fixtures", "models",
+                                                   "binary_logistic.json"))
+        cls.server.wait_for("/ready", time.monotonic() + 20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+
+    def test_iteration_range_equals_xgboost(self):
+        with open(os.path.join(SOURCE, "tests", "fixtures", "iteration_range",
+                               "ranges.json")) as f:
+            cases = [c for c in json.load(f) if c["model"] == "binary_logistic"]
+        for c in cases:
+            body = json.dumps({"instances": c["rows"], "iteration_range": [c["begin"], c["end"]],
+                               "output": "margin"}).encode()
+            status, _, doc = self.server.json("POST", "/predict", body, JSON)
+            self.assertEqual(status, 200)
+            for got, want in zip(doc["predictions"], c["margin"]):
+                self.assertLessEqual(abs(got - want), 1e-5 * abs(want))
+        status, _, doc = self.server.json(
+            "POST", "/predict", b'{"instances": [[1]], "iteration_range": [0, 11]}', JSON)
+        self.assertEqual(status, 422)
+
+    def test_nan_is_missing_and_model_reports_iterations(self):
+        row = [None] * 30
+        with_null = self.server.request("POST", "/predict",
+                                        json.dumps({"instances": [row]}).encode(), JSON)
+        with_nan = self.server.request("POST", "/predict",
+                                       b'{"instances": [[' + b",".join([b"NaN"] * 30) + b"]]}",
+                                       JSON)
+        self.assertEqual((with_nan[0], with_nan[2]), (200, with_null[2]))
+        _, _, info = self.server.json("GET", "/model")
+        self.assertEqual((info["num_iterations"], info["best_iteration"]), (10, 9))
 
 
 if __name__ == "__main__":
