@@ -66,7 +66,7 @@ static int register_metrics(struct front *front, appcore_error *err)
 		rc = appcore_metrics_add_counter(
 		    &closed, registry, "appcore_http_connections_closed_total",
 		    "Connections the server closed on its own: timeout (a deadline passed), shed "
-		    "(idle or slow while workers were short), overload (waited longer than "
+		    "(idle or slow while clients waited for a worker), overload (waited longer than "
 		    "server.queue_timeout_ms for a worker; answered 503), drain (idle at shutdown).",
 		    reason_labels, 1, err);
 	for (int p = 0; rc == APPCORE_OK && p < front->num_pools; p++) {

@@ -3,10 +3,11 @@
 front of appcore-server, against the same nginx in front of trivial upstreams, in one run on this
 machine (bench/nginx.sh runs this):
 
-  nginx -> appcore-server            POST /predict (iris, 2 rows)
+  nginx -> appcore-server            POST /predict (iris, 2 rows), access log on as deployed
+                                     (deploy/appcore/config.yaml), and off
   nginx -> bare CivetWeb             a fixed body of the same size (bench/http/bare_civetweb.c)
   nginx -> nginx                     a fixed body, one nginx worker returning it
-  appcore-server direct              no proxy, for scale
+  appcore-server direct              no proxy, access log on, for scale
 
 wrk keep-alive at CONNECTIONS (default 256) clients. The only changes to the shipped files are
 the listen line (a free loopback port) and, through entrypoint.sh's environment, per-address
@@ -64,9 +65,10 @@ def deploy_threads():
     return match.group(1) if match else "64"
 
 
-def start_appcore(port):
+def start_appcore(port, access_log="true"):
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPCORE_")}
-    env.update(APPCORE_LOGGING_ACCESS_LOG="false", APPCORE_SERVER_THREADS=THREADS or deploy_threads())
+    env.update(APPCORE_LOGGING_ACCESS_LOG=access_log,
+               APPCORE_SERVER_THREADS=THREADS or deploy_threads())
     proc = subprocess.Popen([SERVER, "--config", CONFIG, "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_port(port, proc, "appcore-server")
@@ -97,7 +99,7 @@ class Nginx:
         env = dict(os.environ, APPCORE_NGINX_CONF_DIR=conf,
                    APPCORE_NGINX_RUN_DIR=os.path.join(self.dir, "run"),
                    APPCORE_NGINX_UPSTREAM=upstream, APPCORE_NGINX_RATE_PER_IP="10000000",
-                   APPCORE_NGINX_BURST_PER_IP="10000000", APPCORE_NGINX_CONN_PER_IP="100000")
+                   APPCORE_NGINX_BURST_PER_IP="10000000", APPCORE_NGINX_CONN_PER_IP="60000")
         self.proc = subprocess.Popen(["sh", os.path.join(NGINX_DIR, "entrypoint.sh")], env=env,
                                      stdout=open(os.path.join(self.dir, "access.log"), "w"),
                                      stderr=open(os.path.join(self.dir, "error.log"), "w"))
@@ -111,11 +113,11 @@ class Nginx:
 
 
 def start_fixed_nginx(port):
-    """One nginx worker answering the fixed body: the cheapest upstream there is."""
+    """nginx answering the fixed body (as many workers as cores): the cheapest upstream there is."""
     directory = tempfile.mkdtemp(prefix="appcore-nginx-fixed-")
     os.chmod(directory, 0o755)
     conf = os.path.join(directory, "nginx.conf")
-    open(conf, "w").write(f"""worker_processes 1;
+    open(conf, "w").write(f"""worker_processes auto;
 pid {directory}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 4096; }}
@@ -182,6 +184,8 @@ def measure(name, start_upstream, proxied=True):
 def main():
     rows = [
         measure("nginx -> appcore-server", start_appcore),
+        measure("nginx -> appcore-server, access log off",
+                lambda port: start_appcore(port, access_log="false")),
         measure("nginx -> bare CivetWeb (fixed body)", start_bare),
         measure("nginx -> nginx (fixed body)", start_fixed_nginx),
         measure("appcore-server direct", start_appcore, proxied=False),
