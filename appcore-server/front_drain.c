@@ -173,7 +173,7 @@ void front_drain(struct front *front, long long grace_ms, struct front_stop_repo
 		long long now = front_now_ns();
 		long long open = 0;
 		struct orphan_policy policy;
-		int orphans[POOL_COUNT];
+		struct orphan_counts orphans;
 
 		memset(&policy, 0, sizeof(policy));
 		policy.drain[POOL_MAIN] = 1;
@@ -201,8 +201,8 @@ void front_drain(struct front *front, long long grace_ms, struct front_stop_repo
 		}
 		pthread_mutex_unlock(&front->lock);
 		/* connections CivetWeb accepted that no worker took yet count as open too */
-		front_orphans_scan(front, &policy, now, orphans, NULL);
-		open += orphans[POOL_MAIN];
+		front_orphans_scan(front, &policy, now, &orphans);
+		open += orphans.seen[POOL_MAIN];
 		quiet = open == 0 ? quiet + 1 : 0;
 		left_open = open;
 		if (quiet >= QUIET_POLLS || now >= deadline)

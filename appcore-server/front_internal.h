@@ -67,6 +67,7 @@ struct front_pool {
 	atomic_int listener_closed;
 	int queued;                   /* the monitor's: connections waiting in CivetWeb's queue at
 				       * its last orphan scan */
+	int queued_requests;          /* of which with a whole request sent */
 	long long header_timeout_ns;  /* first request's headers after a worker took it */
 	long long idle_timeout_ns;    /* keep-alive: next request's headers after an answer */
 	long long body_timeout_ns;    /* the whole body after the headers */
@@ -136,19 +137,29 @@ int front_listener_backlog(int fd);
 
 /* front_orphans.c: what an orphan scan should cut, per pool. Takes orphans_lock. */
 struct orphan_policy {
-	int shed[POOL_COUNT];        /* workers are short: cut silent orphans older than shed_ns */
+	/* clients wait for a worker: cut orphans older than shed_ns without a whole request head,
+	 * or whose body arrives slower than min_rate (bytes per second) */
+	int shed[POOL_COUNT];
 	long long shed_ns;
+	double min_rate;
 	/* draining: cut orphans silent for drain_linger_ns since the listener closed */
 	int drain[POOL_COUNT];
 	long long drain_since_ns;
 	long long drain_linger_ns;
 };
-/* Scans every descriptor. seen[pool] receives the number of orphans on each listener's port,
- * seen_before[pool] those an earlier scan saw already. Every orphan is either the connection
- * of a slot before its first request or one waiting in CivetWeb's queue for a worker, so the
- * difference with those slots counts the waiting ones. Either may be NULL. */
+/* What a scan found, per pool. Every orphan is either the connection of a slot before its
+ * first request or one waiting in CivetWeb's queue for a worker, so the difference with those
+ * slots counts the waiting ones. */
+struct orphan_counts {
+	int seen[POOL_COUNT];        /* orphans on the listener's port */
+	int seen_before[POOL_COUNT]; /* of which an earlier scan saw already */
+	int complete[POOL_COUNT];    /* of those, with a whole request (head and body) waiting
+				      * unread: a worker reads what arrives at once, so these are
+				      * requests queued for a worker */
+};
+/* Scans every descriptor, cutting orphans as policy says. */
 void front_orphans_scan(struct front *front, const struct orphan_policy *policy, long long now,
-			int seen[POOL_COUNT], int seen_before[POOL_COUNT]);
+			struct orphan_counts *counts);
 /* The reason the front cut the socket on fd as an orphan, FRONT_CUT_NONE if it did not;
  * forgets it. Takes orphans_lock (after front->lock, if held). */
 enum front_cut front_orphan_take(struct front *front, int fd);

@@ -128,6 +128,7 @@ static void scan(struct front *front)
 {
 	struct pool_view views[POOL_COUNT];
 	struct orphan_policy policy;
+	struct orphan_counts counts;
 	int queued[POOL_COUNT];
 	int before[POOL_COUNT];
 	int after[POOL_COUNT];
@@ -156,7 +157,11 @@ static void scan(struct front *front)
 		views[p].waiting = backlog > 0 || (views[p].full && pool->queued > 0);
 		any_full |= views[p].full;
 		/* when slow connections can be shed instead, busy ones keep their workers */
-		atomic_store(&pool->rotate, views[p].waiting && views[p].slow < pool->reserve);
+		/* and only while most of the queue are whole requests: if it is mostly slow clients
+		 * (an attack: partial heads, trickled bodies), those are shed instead, and a rotated
+		 * client would queue behind them (the queue is first come, first served) */
+		atomic_store(&pool->rotate, views[p].waiting && views[p].slow < pool->reserve &&
+						2 * pool->queued_requests > pool->queued);
 	}
 	for (size_t i = 0; i < front->num_conns; i++) {
 		struct front_conn *c = &front->conns[i];
@@ -170,16 +175,17 @@ static void scan(struct front *front)
 		return;
 	memset(&policy, 0, sizeof(policy));
 	policy.shed_ns = SHED_HEADERS_NS;
+	policy.min_rate = SHED_BODY_MIN_RATE;
 	for (int p = 0; p < front->num_pools; p++)
 		policy.shed[p] = views[p].waiting;
 	count_unattached(front, before);
-	front_orphans_scan(front, &policy, now, NULL, queued);
+	front_orphans_scan(front, &policy, now, &counts);
 	count_unattached(front, after);
 	front->last_orphan_scan_ns = now;
 	/* every orphan belongs to a slot before its first request or waits in CivetWeb's queue;
 	 * slots change during the scan, so take the larger count */
 	for (int p = 0; p < front->num_pools; p++)
-		queued[p] -= before[p] > after[p] ? before[p] : after[p];
+		queued[p] = counts.seen_before[p] - (before[p] > after[p] ? before[p] : after[p]);
 	for (int p = 0; p < front->num_pools; p++) {
 		if (queued[p] > 0 && front->pools[p].queued == 0 &&
 		    appcore_log_enabled(front->app->log, APPCORE_LOG_DEBUG)) {
@@ -192,6 +198,7 @@ static void scan(struct front *front)
 				    "every worker busy, requests waiting", fields, 3);
 		}
 		front->pools[p].queued = queued[p] > 0 ? queued[p] : 0;
+		front->pools[p].queued_requests = counts.complete[p];
 	}
 }
 

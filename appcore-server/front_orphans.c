@@ -16,6 +16,8 @@
  * unique socket id) was checked: the dup holds on to that very socket.
  */
 #include <errno.h>
+#include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 
 #include "front_fd.h"
@@ -44,22 +46,62 @@ static int is_listener(const struct front *front, int fd, int pool)
 	return fd_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening;
 }
 
-/* Whether the bytes the client has sent and nobody has read yet hold a complete request head:
- * such a connection is only waiting for a worker, not slow. */
-static int complete_head_pending(int fd, int pending)
+enum unread {
+	UNREAD_PARTIAL_HEAD, /* nothing, or a request head still incomplete */
+	UNREAD_PARTIAL_BODY, /* a whole head, but fewer body bytes than its Content-Length */
+	UNREAD_REQUEST,      /* a whole request: it only waits for a worker */
+};
+
+/* The Content-Length in a request head (head_len bytes), -1 without one. A rough reading, for
+ * classifying a queued connection only; the request's framing is checked once it is read. */
+static long long content_length(const char *head, size_t head_len)
+{
+	static const char name[] = "\ncontent-length:";
+	const size_t name_len = sizeof(name) - 1;
+
+	for (size_t i = 0; i + name_len < head_len; i++) {
+		if (strncasecmp(head + i, name, name_len) == 0) {
+			long long value = 0;
+			size_t k = i + name_len;
+
+			while (k < head_len && (head[k] == ' ' || head[k] == '\t'))
+				k++;
+			for (; k < head_len && head[k] >= '0' && head[k] <= '9'; k++)
+				value = value < 1000000000000LL ? value * 10 + (head[k] - '0') : value;
+			return value;
+		}
+	}
+	return -1;
+}
+
+/* What the client has sent that nobody has read yet (pending bytes, peeked). A connection a
+ * worker took has nothing unread for more than an instant, so this describes queued ones. */
+static enum unread classify_unread(int fd, int pending)
 {
 	char head[16384];
-	ssize_t n;
+	long n;
 
 	if (pending <= 0)
-		return 0;
+		return UNREAD_PARTIAL_HEAD;
 	n = fd_peek(fd, head, sizeof(head));
-	for (ssize_t i = 0; i + 1 < n; i++) {
-		if (head[i] == '\n' && (head[i + 1] == '\n' ||
-					(head[i + 1] == '\r' && i + 2 < n && head[i + 2] == '\n')))
-			return 1;
+	for (long i = 0; i + 1 < n; i++) {
+		size_t head_len;
+		long long length;
+
+		if (head[i] != '\n')
+			continue;
+		if (head[i + 1] == '\n')
+			head_len = (size_t)i + 2;
+		else if (head[i + 1] == '\r' && i + 2 < n && head[i + 2] == '\n')
+			head_len = (size_t)i + 3;
+		else
+			continue;
+		length = content_length(head, head_len);
+		if (length > 0 && (long long)pending - (long long)head_len < length)
+			return UNREAD_PARTIAL_BODY;
+		return UNREAD_REQUEST;
 	}
-	return 0;
+	return UNREAD_PARTIAL_HEAD;
 }
 
 /* Shut the reading side of the socket on fd if it is still the one with this cookie. */
@@ -77,12 +119,11 @@ static int cut_socket(int fd, uint64_t cookie)
 }
 
 void front_orphans_scan(struct front *front, const struct orphan_policy *policy, long long now,
-			int seen[POOL_COUNT], int seen_before[POOL_COUNT])
+			struct orphan_counts *counts)
 {
-	int counts[POOL_COUNT] = { 0 };
-	int old[POOL_COUNT] = { 0 };
 	int gap = 0;
 
+	memset(counts, 0, sizeof(*counts));
 	pthread_mutex_lock(&front->orphans_lock);
 	for (size_t i = 0; i < front->fd_owned_size && gap < SCAN_GAP; i++) {
 		int fd = (int)i;
@@ -91,6 +132,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 		socklen_t len = sizeof(local);
 		uint64_t cookie;
 		int pending = 0;
+		enum unread unread;
 		int pool;
 		long long since;
 
@@ -112,26 +154,36 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 			orphan->first_seen_ns = now;
 			orphan->cut_reason = FRONT_CUT_NONE;
 		}
-		counts[pool]++;
+		counts->seen[pool]++;
 		/* seen by an earlier scan too: not one accepted a moment ago */
 		if (orphan->first_seen_ns < now)
-			old[pool]++;
+			counts->seen_before[pool]++;
 		if (orphan->cut_reason != FRONT_CUT_NONE)
 			continue;
 		if ((pending = fd_pending(fd)) < 0)
 			continue;
-		/* a whole request head waiting: it waits for a worker, which will read it */
-		if (complete_head_pending(fd, pending))
+		unread = classify_unread(fd, pending);
+		/* a whole request waiting: it waits for a worker, which will read it */
+		if (unread == UNREAD_REQUEST) {
+			if (orphan->first_seen_ns < now)
+				counts->complete[pool]++;
 			continue;
+		}
 		since = orphan->first_seen_ns;
 		if (policy->drain[pool] && since < policy->drain_since_ns)
 			since = policy->drain_since_ns;
 		{
 			enum front_cut reason = FRONT_CUT_NONE;
 
-			if (now - orphan->first_seen_ns > front->pools[pool].header_timeout_ns)
+			/* a body that has not arrived in this time is left to the handler's own
+			 * deadline (it starts when the head is read) */
+			if (unread == UNREAD_PARTIAL_HEAD &&
+			    now - orphan->first_seen_ns > front->pools[pool].header_timeout_ns)
 				reason = FRONT_CUT_TIMEOUT;
-			else if (policy->shed[pool] && now - orphan->first_seen_ns > policy->shed_ns)
+			else if (policy->shed[pool] && now - orphan->first_seen_ns > policy->shed_ns &&
+				 (unread == UNREAD_PARTIAL_HEAD ||
+				  (double)pending * 1e9 / (double)(now - orphan->first_seen_ns) <
+					  policy->min_rate))
 				reason = FRONT_CUT_SHED;
 			else if (policy->drain[pool] && now - since >= policy->drain_linger_ns &&
 				 pending == 0)
@@ -144,12 +196,6 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 		}
 	}
 	pthread_mutex_unlock(&front->orphans_lock);
-	for (int p = 0; p < POOL_COUNT; p++) {
-		if (seen != NULL)
-			seen[p] = counts[p];
-		if (seen_before != NULL)
-			seen_before[p] = old[p];
-	}
 }
 
 enum front_cut front_orphan_take(struct front *front, int fd)
