@@ -27,15 +27,17 @@
  * glibc raises its mmap threshold to the size of the largest block freed so far (up to 32 MiB),
  * so after the first 1 MiB request bodies every later one is carved from the worker's arena,
  * and arenas (one per thread up to 8 x cores) keep their peak size: 64 connections posting
- * 1 MiB bodies left RSS at 90-140 MB. A fixed threshold keeps blocks of 128 KiB and more in
- * their own mappings, returned on free, and two arenas bound what small blocks can hold on to.
- * Measured in bench/RESULTS.md ("Memory").
+ * 1 MiB bodies left RSS at 70-140 MB. A fixed threshold keeps blocks of 128 KiB and more (bodies,
+ * row matrices, large answers) in their own mappings, returned on free. Fixing it also fixes
+ * the trim threshold, at 128 KiB by default, which would return and re-grow the heap's top on
+ * every few requests: 1 MiB keeps that rare. Limiting the arenas instead does not help (and
+ * costs contention). Measured in bench/RESULTS.md ("HTTP front", memory).
  */
 static void tune_allocator(void)
 {
 #if defined(__GLIBC__)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 #endif
 }
 

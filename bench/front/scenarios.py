@@ -211,9 +211,17 @@ def scenario_memory(results, rounds=3):
     line = b"[5.1, 3.5, 1.4, 0.2]"
     body = b'{"instances": [' + b",".join([line] * (1000000 // (len(line) + 1))) + b"]}"
     request = frontload.request_bytes("POST", "/predict", body)
-    variants = [("front settings (mmap threshold 128 KiB, 2 arenas)", None, {}),
+    variants = [("front settings (mallopt in front.c)", None, {}),
                 ("glibc defaults", NO_MALLOPT, {}),
-                ("glibc defaults + MALLOC_ARENA_MAX=2", NO_MALLOPT, {"MALLOC_ARENA_MAX": "2"})]
+                ("glibc, 2 arenas", NO_MALLOPT, {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}),
+                ("glibc, mmap threshold 128 KiB", NO_MALLOPT,
+                 {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"}),
+                ("glibc, mmap threshold 128 KiB, trim threshold 4 MiB", NO_MALLOPT,
+                 {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072:"
+                                    "glibc.malloc.trim_threshold=4194304"}),
+                ("glibc, mmap threshold 128 KiB, 2 arenas", NO_MALLOPT,
+                 {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072:"
+                                    "glibc.malloc.arena_max=2"})]
     for name, preload, extra in variants:
         env = {"APPCORE_MODEL_MAX_BATCH_ROWS": "0", "APPCORE_SERVER_MAX_BODY_BYTES": "1100000",
                "APPCORE_SERVER_REQUEST_TIMEOUT_MS": "120000",
