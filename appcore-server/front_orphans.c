@@ -15,7 +15,9 @@
  * so a socket is only ever cut through a dup() of the descriptor whose cookie (the kernel's
  * unique socket id) was checked: the dup holds on to that very socket.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <netinet/in.h>
@@ -118,82 +120,103 @@ static int cut_socket(int fd, uint64_t cookie)
 	return cut;
 }
 
+/* One descriptor: if it is an orphan, count it and cut it if the policy says so. Returns 0
+ * when fd is not open. Called with orphans_lock held. */
+static int scan_fd(struct front *front, const struct orphan_policy *policy, long long now,
+		   struct orphan_counts *counts, int fd)
+{
+	struct front_orphan *orphan = &front->orphans[fd];
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+	uint64_t cookie;
+	int pending = 0;
+	enum unread unread;
+	int pool;
+	long long since;
+
+	if (atomic_load(&front->fd_owned[fd]))
+		return 1;
+	if (fd_getsockname(fd, &local, &len) != 0)
+		return errno != EBADF;
+	if (local.sin_family != AF_INET ||
+	    (pool = pool_of_port(front, ntohs(local.sin_port))) < 0 ||
+	    is_listener(front, fd, pool) || (cookie = fd_cookie(fd)) == 0)
+		return 1;
+	if (orphan->cookie != cookie || orphan->first_seen_ns == 0) {
+		orphan->cookie = cookie;
+		orphan->first_seen_ns = now;
+		orphan->cut_reason = FRONT_CUT_NONE;
+	}
+	counts->seen[pool]++;
+	/* seen by an earlier scan too: not one accepted a moment ago */
+	if (orphan->first_seen_ns < now)
+		counts->seen_before[pool]++;
+	if (orphan->cut_reason != FRONT_CUT_NONE)
+		return 1;
+	if ((pending = fd_pending(fd)) < 0)
+		return 1;
+	unread = classify_unread(fd, pending);
+	/* a whole request waiting: it waits for a worker, which will read it */
+	if (unread == UNREAD_REQUEST) {
+		if (orphan->first_seen_ns < now)
+			counts->complete[pool]++;
+		return 1;
+	}
+	since = orphan->first_seen_ns;
+	if (policy->drain[pool] && since < policy->drain_since_ns)
+		since = policy->drain_since_ns;
+	{
+		enum front_cut reason = FRONT_CUT_NONE;
+
+		/* a body that has not arrived in this time is left to the handler's own
+		 * deadline (it starts when the head is read) */
+		if (unread == UNREAD_PARTIAL_HEAD &&
+		    now - orphan->first_seen_ns > front->pools[pool].header_timeout_ns)
+			reason = FRONT_CUT_TIMEOUT;
+		else if (policy->shed[pool] && now - orphan->first_seen_ns > policy->shed_ns &&
+			 (unread == UNREAD_PARTIAL_HEAD ||
+			  (double)pending * 1e9 / (double)(now - orphan->first_seen_ns) <
+				  policy->min_rate))
+			reason = FRONT_CUT_SHED;
+		else if (policy->drain[pool] && now - since >= policy->drain_linger_ns &&
+			 pending == 0)
+			reason = FRONT_CUT_DRAIN;
+		if (reason != FRONT_CUT_NONE && cut_socket(fd, orphan->cookie)) {
+			orphan->cut_reason = (int)reason;
+			front_count_cut(front, reason, "before first request",
+					now - orphan->first_seen_ns);
+		}
+	}
+	return 1;
+}
+
 void front_orphans_scan(struct front *front, const struct orphan_policy *policy, long long now,
 			struct orphan_counts *counts)
 {
-	int gap = 0;
+	DIR *open_fds;
 
 	memset(counts, 0, sizeof(*counts));
 	pthread_mutex_lock(&front->orphans_lock);
-	for (size_t i = 0; i < front->fd_owned_size && gap < SCAN_GAP; i++) {
-		int fd = (int)i;
-		struct front_orphan *orphan = &front->orphans[i];
-		struct sockaddr_in local;
-		socklen_t len = sizeof(local);
-		uint64_t cookie;
-		int pending = 0;
-		enum unread unread;
-		int pool;
-		long long since;
+	/* the process's open descriptors; without /proc, every number up to a run of closed ones */
+	open_fds = opendir("/proc/self/fd");
+	if (open_fds != NULL) {
+		struct dirent *entry;
 
-		if (atomic_load(&front->fd_owned[i])) {
-			gap = 0;
-			continue;
-		}
-		if (fd_getsockname(fd, &local, &len) != 0) {
-			gap = errno == EBADF ? gap + 1 : 0;
-			continue;
-		}
-		gap = 0;
-		if (local.sin_family != AF_INET ||
-		    (pool = pool_of_port(front, ntohs(local.sin_port))) < 0 ||
-		    is_listener(front, fd, pool) || (cookie = fd_cookie(fd)) == 0)
-			continue;
-		if (orphan->cookie != cookie || orphan->first_seen_ns == 0) {
-			orphan->cookie = cookie;
-			orphan->first_seen_ns = now;
-			orphan->cut_reason = FRONT_CUT_NONE;
-		}
-		counts->seen[pool]++;
-		/* seen by an earlier scan too: not one accepted a moment ago */
-		if (orphan->first_seen_ns < now)
-			counts->seen_before[pool]++;
-		if (orphan->cut_reason != FRONT_CUT_NONE)
-			continue;
-		if ((pending = fd_pending(fd)) < 0)
-			continue;
-		unread = classify_unread(fd, pending);
-		/* a whole request waiting: it waits for a worker, which will read it */
-		if (unread == UNREAD_REQUEST) {
-			if (orphan->first_seen_ns < now)
-				counts->complete[pool]++;
-			continue;
-		}
-		since = orphan->first_seen_ns;
-		if (policy->drain[pool] && since < policy->drain_since_ns)
-			since = policy->drain_since_ns;
-		{
-			enum front_cut reason = FRONT_CUT_NONE;
+		while ((entry = readdir(open_fds)) != NULL) {
+			char *end;
+			long fd = strtol(entry->d_name, &end, 10);
 
-			/* a body that has not arrived in this time is left to the handler's own
-			 * deadline (it starts when the head is read) */
-			if (unread == UNREAD_PARTIAL_HEAD &&
-			    now - orphan->first_seen_ns > front->pools[pool].header_timeout_ns)
-				reason = FRONT_CUT_TIMEOUT;
-			else if (policy->shed[pool] && now - orphan->first_seen_ns > policy->shed_ns &&
-				 (unread == UNREAD_PARTIAL_HEAD ||
-				  (double)pending * 1e9 / (double)(now - orphan->first_seen_ns) <
-					  policy->min_rate))
-				reason = FRONT_CUT_SHED;
-			else if (policy->drain[pool] && now - since >= policy->drain_linger_ns &&
-				 pending == 0)
-				reason = FRONT_CUT_DRAIN;
-			if (reason != FRONT_CUT_NONE && cut_socket(fd, orphan->cookie)) {
-				orphan->cut_reason = (int)reason;
-				front_count_cut(front, reason, "before first request",
-						now - orphan->first_seen_ns);
-			}
+			if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || *end != '\0' ||
+			    fd == dirfd(open_fds) || fd >= (long)front->fd_owned_size)
+				continue;
+			scan_fd(front, policy, now, counts, (int)fd);
 		}
+		closedir(open_fds);
+	} else {
+		int gap = 0;
+
+		for (size_t fd = 0; fd < front->fd_owned_size && gap < SCAN_GAP; fd++)
+			gap = scan_fd(front, policy, now, counts, (int)fd) ? 0 : gap + 1;
 	}
 	pthread_mutex_unlock(&front->orphans_lock);
 }
