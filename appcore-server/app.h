@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "model_metrics.h"
+#include "front.h"
 #include "server_metrics.h"
 #include "settings.h"
 
@@ -52,6 +53,8 @@ struct app {
 
 	/* Batch jobs (jobs_service.h); NULL when jobs.redis_url is empty. */
 	struct jobs_service *jobs;
+	/* The HTTP front (front.h): listeners, connection registry, drain. */
+	struct front *front;
 };
 
 #endif

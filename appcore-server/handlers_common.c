@@ -130,8 +130,18 @@ int read_json_body(struct request *req, appcore_protocol protocol, char **body, 
 				  "request body exceeds %zu bytes (server.max_body_bytes)",
 				  app->max_body_bytes);
 	case BODY_INCOMPLETE:
+		if (http_header_has_token(http_header(req, "Transfer-Encoding"), "chunked"))
+			/* CivetWeb 1.15 refuses chunk extensions (";name=value") and trailers
+			 * (docs/http-front.md) */
+			return send_error(req, protocol, NULL, APPCORE_EINCOMPLETE,
+					  "chunked request body ended early or could not be decoded "
+					  "(chunk extensions and trailers are not supported)");
 		return send_error(req, protocol, NULL, APPCORE_EINCOMPLETE,
 				  "request body is shorter than its Content-Length");
+	case BODY_TIMEOUT:
+		return send_error(req, protocol, NULL, APPCORE_ETIMEOUT,
+				  "request body not received in time (server.request_timeout_ms, or "
+				  "too slowly while the server was busy)");
 	case BODY_NO_MEMORY:
 	default:
 		return send_error(req, protocol, NULL, APPCORE_ENOMEM, "out of memory");

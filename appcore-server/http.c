@@ -8,6 +8,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front.h"
 #include "http.h"
 #include "request_id.h"
 
@@ -81,21 +82,25 @@ static int format_head(struct request *req, char *head, size_t size, int status,
 {
 	int keep_alive, head_len;
 
-	keep_alive = !req->must_close && !atomic_load(&req->app->draining) && client_keeps_alive(req);
+	keep_alive = !req->must_close && !atomic_load(&req->app->draining) &&
+		     front_keep_alive(req) && client_keeps_alive(req);
 	if (!keep_alive)
 		mg_disable_connection_keep_alive(req->conn);
 
 	head_len = snprintf(head, size,
 			    "HTTP/1.1 %d %s\r\n"
-			    "Content-Type: %s\r\n"
+			    "%s%s%s"
 			    "Content-Length: %llu\r\n"
 			    "Cache-Control: no-store\r\n"
 			    "X-Request-ID: %s\r\n"
 			    "Connection: %s\r\n"
 			    "%s"
 			    "\r\n",
-			    status, mg_get_response_code_text(req->conn, status), content_type,
-			    content_length, req->id, keep_alive ? "keep-alive" : "close",
+			    status, mg_get_response_code_text(req->conn, status),
+			    content_type != NULL ? "Content-Type: " : "",
+			    content_type != NULL ? content_type : "", content_type != NULL ? "\r\n" : "",
+			    content_length,
+			    req->id, keep_alive ? "keep-alive" : "close",
 			    extra_headers ? extra_headers : "");
 	req->status = status;
 	return head_len < 0 || (size_t)head_len >= size ? -1 : head_len;
@@ -212,6 +217,12 @@ static int is_chunked(const struct request *req)
 	return http_header_has_token(encoding, "chunked");
 }
 
+/* The result of a read that ended early: the front's cut (a deadline or shedding) explains it. */
+static enum body_result cut_or(struct request *req, enum body_result otherwise)
+{
+	return front_body_end(req) != FRONT_CUT_NONE ? BODY_TIMEOUT : otherwise;
+}
+
 enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len)
 {
 	long long declared = req->info->content_length;
@@ -242,6 +253,7 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 		req->must_close = 1;
 		return BODY_NO_MEMORY;
 	}
+	front_body_begin(req);
 	for (;;) {
 		/* never ask for more than one byte over the limit: for chunked
 		 * bodies mg_read blocks until it has all it was asked for */
@@ -259,7 +271,7 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 			if (bigger == NULL) {
 				free(buffer);
 				req->must_close = 1;
-				return BODY_NO_MEMORY;
+				return cut_or(req, BODY_NO_MEMORY);
 			}
 			buffer = bigger;
 			capacity = grown;
@@ -268,10 +280,10 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 			want = capacity - 1 - used;
 		n = mg_read(req->conn, buffer + used, want);
 		if (n < 0) {
-			/* a broken chunk encoding or a read error */
+			/* a broken chunk encoding, a read error, or the front's cut */
 			free(buffer);
 			req->must_close = 1;
-			return BODY_INCOMPLETE;
+			return cut_or(req, BODY_INCOMPLETE);
 		}
 		if (n == 0)
 			break;
@@ -280,7 +292,7 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 		if (used > max_bytes) {
 			free(buffer);
 			req->must_close = 1;
-			return BODY_TOO_LARGE;
+			return cut_or(req, BODY_TOO_LARGE);
 		}
 	}
 	/* mg_read returns 0 both at the end and on timeout: compare with the
@@ -288,12 +300,45 @@ enum body_result http_read_body(struct request *req, size_t max_bytes, char **bo
 	if (declared >= 0 && used != (size_t)declared) {
 		free(buffer);
 		req->must_close = 1;
-		return BODY_INCOMPLETE;
+		return cut_or(req, BODY_INCOMPLETE);
+	}
+	if (front_body_end(req) != FRONT_CUT_NONE) {
+		/* complete, but the connection is cut: answer, then close */
+		req->must_close = 1;
 	}
 	buffer[used] = '\0';
 	*body = buffer;
 	*len = used;
 	return BODY_OK;
+}
+
+int http_send_body_error(struct request *req, enum body_result result)
+{
+	switch (result) {
+	case BODY_TOO_LARGE:
+		return http_send_error(req, NULL, APPCORE_ETOOLARGE,
+				       "request body exceeds %zu bytes (server.max_body_bytes)",
+				       req->app->max_body_bytes);
+	case BODY_INCOMPLETE:
+		if (is_chunked(req))
+			/* CivetWeb 1.15 refuses chunk extensions (";name=value") and trailers
+			 * (docs/http-front.md) */
+			return http_send_error(req, NULL, APPCORE_EINCOMPLETE,
+					       "chunked request body ended early or could not be "
+					       "decoded (chunk extensions and trailers are not "
+					       "supported)");
+		return http_send_error(req, NULL, APPCORE_EINCOMPLETE,
+				       "request body is shorter than its Content-Length");
+	case BODY_NO_MEMORY:
+		return http_send_error(req, NULL, APPCORE_ENOMEM, "out of memory");
+	case BODY_TIMEOUT:
+		return http_send_error(req, NULL, APPCORE_ETIMEOUT,
+				       "request body not received in time (server.request_timeout_ms, "
+				       "or too slowly while the server was busy)");
+	case BODY_OK:
+	default:
+		return http_send_error(req, NULL, APPCORE_EINTERNAL, "no body error to report");
+	}
 }
 
 void http_skip_body(struct request *req, size_t max_bytes)

@@ -37,9 +37,10 @@ struct request {
 
 void request_init(struct request *req, struct mg_connection *conn, struct app *app);
 
-/* Send status line, headers (Content-Type, Content-Length, Cache-Control,
- * X-Request-ID, Connection, then extra_headers: "\r\n"-terminated lines or
- * NULL) and body. Returns status, the value a CivetWeb handler returns. */
+/* Send status line, headers (Content-Type unless content_type is NULL,
+ * Content-Length, Cache-Control, X-Request-ID, Connection, then extra_headers:
+ * "\r\n"-terminated lines or NULL) and body. Returns status, the value a
+ * CivetWeb handler returns. */
 int http_send(struct request *req, int status, const char *content_type,
 	      const char *extra_headers, const char *body, size_t body_len);
 int http_send_json(struct request *req, int status, const char *body, size_t body_len);
@@ -64,8 +65,11 @@ void http_answer_expect_continue(struct request *req);
 enum body_result {
 	BODY_OK,
 	BODY_TOO_LARGE,  /* declared or actual size over the limit */
-	BODY_INCOMPLETE, /* fewer bytes than Content-Length before EOF/timeout */
+	BODY_INCOMPLETE, /* fewer bytes than Content-Length before EOF/timeout, or a chunked
+			  * body CivetWeb could not decode */
 	BODY_NO_MEMORY,
+	BODY_TIMEOUT,    /* not received within server.request_timeout_ms, or too slowly while
+			  * the server was short of workers (408) */
 };
 
 /* Read the whole request body (Content-Length or chunked) into a malloc'd,
@@ -73,6 +77,10 @@ enum body_result {
  * length over max_bytes is refused before reading anything. On any result but
  * BODY_OK the connection is marked must_close and *body is NULL. */
 enum body_result http_read_body(struct request *req, size_t max_bytes, char **body, size_t *len);
+
+/* Answer a body_result other than BODY_OK: 413, 400 (incomplete or malformed chunked), 500,
+ * 408. Returns the status sent. */
+int http_send_body_error(struct request *req, enum body_result result);
 
 /* Before answering without reading the body: read and discard a small
  * declared body so the connection can stay open, else mark must_close. */

@@ -29,20 +29,13 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front.h"
 #include "jobs_service.h"
 #include "options.h"
 #include "repository_lifecycle.h"
 #include "prediction_log.h"
 #include "request_id.h"
 #include "routes.h"
-
-static double monotonic_seconds(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 /* NULL on failure, with *exit_code 1 for a bad file or environment and 2 for a
  * bad flag value (a usage error). */
@@ -119,116 +112,11 @@ static void raise_fd_limit(void)
 	}
 }
 
-static struct mg_context *start_http(struct app *app, const struct server_options *options,
-				     int *port_out)
-{
-	const struct server_settings *settings = &app->settings;
-	char listening[300], threads[24], request_timeout[24], keep_alive_timeout[24];
-	struct mg_callbacks callbacks;
-	struct mg_server_port ports[4];
-	struct mg_context *ctx;
-	int count;
-
-	snprintf(listening, sizeof(listening), "%s:%lld", settings->host,
-		 options->any_port ? 0LL : settings->port);
-	snprintf(threads, sizeof(threads), "%lld", settings->threads);
-	snprintf(request_timeout, sizeof(request_timeout), "%lld", settings->request_timeout_ms);
-	snprintf(keep_alive_timeout, sizeof(keep_alive_timeout), "%lld",
-		 settings->keep_alive_timeout_ms);
-	/* no document_root: nothing is ever served from disk */
-	const char *civetweb_options[] = {
-		"listening_ports", listening,
-		"num_threads", threads,
-		"enable_keep_alive", "yes",
-		"tcp_nodelay", "1",
-		"request_timeout_ms", request_timeout,
-		"keep_alive_timeout_ms", keep_alive_timeout,
-		"listen_backlog", "1024",
-		NULL,
-	};
-
-	memset(&callbacks, 0, sizeof(callbacks));
-	callbacks.http_error = routes_framework_error;
-	/* every request is dispatched from the first one on: a handler registered
-	 * after mg_start would leave a window of CivetWeb 404s */
-	callbacks.begin_request = routes_begin_request;
-	ctx = mg_start(&callbacks, app, civetweb_options);
-	if (ctx == NULL)
-		return NULL;
-	memset(ports, 0, sizeof(ports));
-	count = mg_get_server_ports(ctx, 4, ports);
-	*port_out = count > 0 ? ports[0].port : 0;
-	return ctx;
-}
-
-/* Let in-flight requests finish, up to the grace period. Requests that still
- * arrive are served with "Connection: close", so keep-alive clients leave;
- * stop once nothing is in flight and nothing has finished for a quiet
- * interval (a request already on the wire is then answered, not dropped). */
-static void drain(struct app *app, double grace_seconds)
-{
-	const double quiet_seconds = 0.1;
-	const struct timespec pause = { 0, 5L * 1000 * 1000 };
-	double deadline = monotonic_seconds() + grace_seconds;
-
-	while (monotonic_seconds() < deadline) {
-		double last_finish = (double)atomic_load(&app->last_finish_ns) / 1e9;
-		if (atomic_load(&app->in_flight) == 0 && monotonic_seconds() - last_finish >= quiet_seconds)
-			break;
-		nanosleep(&pause, NULL);
-	}
-}
-
-/* CivetWeb's accept loop notices mg_stop only when its poll wakes, at most
- * every 2 s: knock on the listening socket until the stop completes, so the
- * process exits promptly (docker stop allows little time). */
-struct stop_waker {
-	struct sockaddr_in address;
-	atomic_int done;
-};
-
-static void *knock_until_stopped(void *arg)
-{
-	struct stop_waker *waker = arg;
-	const struct timespec pause = { 0, 20L * 1000 * 1000 };
-
-	while (!atomic_load(&waker->done)) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0) {
-			/* refused or not, the knock has done its job */
-			(void)connect(fd, (const struct sockaddr *)&waker->address,
-				      sizeof(waker->address));
-			close(fd);
-		}
-		nanosleep(&pause, NULL);
-	}
-	return NULL;
-}
-
-static void stop_http(struct mg_context *ctx, const char *host, int port)
-{
-	struct stop_waker waker;
-	pthread_t thread;
-	int knocking;
-
-	memset(&waker, 0, sizeof(waker));
-	waker.address.sin_family = AF_INET;
-	waker.address.sin_port = htons((uint16_t)port);
-	/* a wildcard listener is reachable on loopback */
-	if (strcmp(host, "0.0.0.0") == 0 || inet_pton(AF_INET, host, &waker.address.sin_addr) != 1)
-		waker.address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	knocking = pthread_create(&thread, NULL, knock_until_stopped, &waker) == 0;
-	mg_stop(ctx);
-	atomic_store(&waker.done, 1);
-	if (knocking)
-		pthread_join(thread, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	struct server_options options;
 	struct app app;
-	struct mg_context *ctx;
+	struct front_stop_report stopped;
 	appcore_error err;
 	sigset_t stop_signals;
 	int signal_number = 0;
@@ -316,21 +204,23 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	mg_init_library(0);
-	ctx = start_http(&app, &options, &port);
-	if (ctx == NULL) {
+	if (front_start(&app.front, &app, options.any_port, &err) != APPCORE_OK) {
 		appcore_log_field fields[] = {
 			APPCORE_LOG_STR("address", app.settings.host),
 			APPCORE_LOG_INT("port", options.any_port ? 0 : app.settings.port),
+			APPCORE_LOG_STR("error", err.message),
 		};
-		appcore_log(app.log, APPCORE_LOG_ERROR, "cannot listen", fields, 2);
+		appcore_log(app.log, APPCORE_LOG_ERROR, "cannot listen", fields, 3);
 		goto out_library;
 	}
+	port = front_port(app.front);
 	{
 		appcore_log_field fields[] = {
 			APPCORE_LOG_STR("version", appcore_version()),
 			APPCORE_LOG_STR("revision", appcore_build_revision()),
 			APPCORE_LOG_STR("address", app.settings.host),
 			APPCORE_LOG_INT("port", port),
+			APPCORE_LOG_INT("ops_port", front_ops_port(app.front)),
 			APPCORE_LOG_INT("threads", app.settings.threads),
 			APPCORE_LOG_INT("max_body_bytes", (long long)app.max_body_bytes),
 			APPCORE_LOG_INT("request_timeout_ms", app.settings.request_timeout_ms),
@@ -347,7 +237,7 @@ int main(int argc, char **argv)
 	}
 
 	if (server_repository_load(&app) != 0) {
-		mg_stop(ctx);
+		front_stop(app.front, 0, NULL);
 		goto out_library;
 	}
 
@@ -367,13 +257,16 @@ int main(int argc, char **argv)
 		};
 		appcore_log(app.log, APPCORE_LOG_INFO, "draining", fields, 2);
 	}
-	drain(&app, (double)app.settings.shutdown_grace_ms / 1000.0);
-	stop_http(ctx, app.settings.host, port);
+	front_stop(app.front, app.settings.shutdown_grace_ms, &stopped);
 	{
 		appcore_log_field fields[] = {
 			APPCORE_LOG_INT("in_flight", atomic_load(&app.in_flight)),
+			APPCORE_LOG_FLOAT("drain_ms", stopped.drain_ms),
+			APPCORE_LOG_INT("idle_closed", stopped.idle_closed),
+			APPCORE_LOG_INT("left_open", stopped.left_open),
 		};
-		appcore_log(app.log, APPCORE_LOG_INFO, "stopped", fields, 1);
+		appcore_log(app.log, APPCORE_LOG_INFO, "stopped", fields,
+			    sizeof(fields) / sizeof(fields[0]));
 	}
 	exit_code = 0;
 

@@ -5,6 +5,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "front.h"
 #include "handlers.h"
 #include "http.h"
 #include "handlers_jobs.h"
@@ -260,6 +261,8 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	atomic_fetch_add(&app->in_flight, 1);
 	server_metrics_request_started(&app->metrics);
 	request_init(&req, conn, app);
+	if (front_request_begin(&req) != 0)
+		goto answered; /* refused framing, OPTIONS *, ops port, cut connection */
 
 	route = find_route(&req, &wrong_method);
 	if (route < 0) {
@@ -270,6 +273,7 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 			routes[route].handler(&req);
 	}
 
+answered:
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	seconds = seconds_between(&start, &end);
 	server_metrics_request_finished(&app->metrics, req.route, req.info->request_method,
@@ -296,8 +300,12 @@ int routes_framework_error(struct mg_connection *conn, int status, const char *m
 	request_init(&req, conn, app);
 	req.must_close = 1;
 	printable_copy(text, sizeof(text), message);
-	appcore_error_set(&err, status == 413 ? APPCORE_ETOOLARGE : APPCORE_EBADREQUEST, "%s",
-			  text);
+	appcore_error_set(&err,
+			  status == 413   ? APPCORE_ETOOLARGE
+			  : status == 408 ? APPCORE_ETIMEOUT
+			  : status == 503 ? APPCORE_EUNAVAILABLE
+					  : APPCORE_EBADREQUEST,
+			  "%s", text);
 	http_send_appcore_error(&req, status, NULL, &err);
 	server_metrics_request_started(&app->metrics);
 	server_metrics_request_finished(&app->metrics, ROUTE_UNMATCHED, "other", status, 0.0);

@@ -19,6 +19,9 @@ int server_settings_read(struct server_settings *s, const appcore_config *c, app
 	    (rc = appcore_config_get_int(&s->shutdown_grace_ms, c, "server.shutdown_grace_ms",
 					 err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->api_keys_file, c, "server.api_keys_file", err)) ||
+	    (rc = appcore_config_get_int(&s->ops_port, c, "server.ops_port", err)) != 0 ||
+	    (rc = appcore_config_get_int(&s->queue_timeout_ms, c, "server.queue_timeout_ms",
+					 err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->model_path, c, "model.path", err)) != 0 ||
 	    (rc = appcore_config_get_bool(&s->model_use_best_iteration, c,
 					  "model.use_best_iteration", err)) != 0 ||

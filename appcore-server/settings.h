@@ -17,6 +17,8 @@ struct server_settings {
 	size_t max_body_bytes;
 	long long shutdown_grace_ms;
 	const char *api_keys_file;
+	long long ops_port;         /* 0: no operations listener */
+	long long queue_timeout_ms; /* 0: never refuse a connection for waiting */
 	const char *model_path;
 	int model_use_best_iteration;
 	/* model_repository.*: a directory of models, served instead of model.path when set */

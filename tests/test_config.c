@@ -600,6 +600,8 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  max_body_bytes: 1048576             # default\n"
 			       "  shutdown_grace_ms: 5000             # default\n"
 			       "  api_keys_file: \"\"                   # default\n"
+			       "  ops_port: 0                         # default\n"
+			       "  queue_timeout_ms: 500               # default\n"
 			       "model:\n"
 			       "  path: \"examples/models/iris.json\"   # default\n"
 			       "  name: \"a \\\"quoted\\\"\\tname\"          # file\n"

@@ -24,6 +24,10 @@
 #   APPCORE_NGINX_RATE_PER_IP     requests per second per client address  [1000]
 #   APPCORE_NGINX_BURST_PER_IP    requests above that rate answered at once before 429  [2000]
 #   APPCORE_NGINX_CONN_PER_IP     requests in progress at once per client address  [256]
+#   APPCORE_NGINX_API_THREADS     server.threads of each api replica: the idle keep-alive pool
+#                                 to the api is sized from it (below)  [320]
+#   APPCORE_NGINX_KEEPALIVE       idle connections to the api kept per nginx worker, instead of
+#                                 the computed size  [unset]
 #   APPCORE_NGINX_CONF_DIR        where nginx.conf, appcore.conf and errors.conf are mounted
 #                                 [the directory of this script]
 #   APPCORE_NGINX_RUN_DIR         writable directory for the rendered files, pid, temp files
@@ -39,6 +43,8 @@ interval=${APPCORE_NGINX_RESOLVE_INTERVAL:-1}
 rate=${APPCORE_NGINX_RATE_PER_IP:-1000}
 burst=${APPCORE_NGINX_BURST_PER_IP:-2000}
 conns=${APPCORE_NGINX_CONN_PER_IP:-256}
+api_threads=${APPCORE_NGINX_API_THREADS:-320}
+keepalive=${APPCORE_NGINX_KEEPALIVE:-}
 
 log() { echo "appcore nginx entrypoint: $*" >&2; }
 die() {
@@ -55,6 +61,27 @@ is_count "$rate" || die "APPCORE_NGINX_RATE_PER_IP must be a positive integer, g
 is_count "$burst" || die "APPCORE_NGINX_BURST_PER_IP must be a positive integer, got '$burst'"
 is_count "$conns" || die "APPCORE_NGINX_CONN_PER_IP must be a positive integer, got '$conns'"
 is_count "$interval" || die "APPCORE_NGINX_RESOLVE_INTERVAL must be a positive integer, got '$interval'"
+is_count "$api_threads" || die "APPCORE_NGINX_API_THREADS must be a positive integer, got '$api_threads'"
+[ -z "$keepalive" ] || is_count "$keepalive" ||
+	die "APPCORE_NGINX_KEEPALIVE must be a positive integer, got '$keepalive'"
+# worker_processes auto starts one worker per online processor
+workers=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+is_count "$workers" || workers=1
+
+# Idle connections to the api kept per worker, for $1 replicas. Every connection, idle or not,
+# holds one of a replica's server.threads, and nginx opens a new one whenever a worker has no idle
+# one: a pool as large as the requests in flight keeps every request on a reused connection (no
+# connection set-up per request), while the workers' pools together keep a quarter of each
+# replica's threads free for bursts and other clients.
+pool_size() {
+	if [ -n "$keepalive" ]; then
+		echo "$keepalive"
+		return
+	fi
+	size=$((api_threads * 3 / 4 * $1 / workers))
+	[ "$size" -gt 0 ] || size=1
+	echo "$size"
+}
 
 # The host:port targets, one per line: the file's when it lists any, else the variable's.
 targets() {
@@ -103,10 +130,9 @@ write_upstream() { # $1: server lines (may be empty)
 			# nothing resolves yet: answer 502 until the watcher finds a replica
 			echo "	server 127.0.0.1:9 down;"
 		fi
-		# Idle connections to the api kept per worker. Each one holds a server thread
-		# (server.threads, 64), so keep this well below it; close them before the server's
-		# keep_alive_timeout_ms (5 s) does, so nginx never writes into a closing connection.
-		echo "	keepalive 16;"
+		# Idle connections to the api kept per worker (pool_size above); closed before the
+		# server's keep_alive_timeout_ms (5 s) does, so nginx never writes into a closing one.
+		echo "	keepalive $(pool_size "$(printf '%s\n' "$1" | grep -c 'server ' || true)");"
 		echo "	keepalive_timeout 4s;"
 		echo "	keepalive_requests 10000;"
 		echo "}"

@@ -36,6 +36,10 @@ const struct ac_config_key ac_config_keys[] = {
 	KEY("server", "shutdown_grace_ms", "SERVER", "SHUTDOWN_GRACE_MS", AC_CFG_INT, 0, INT_MAX, 0,
 	    NULL, "5000"),
 	KEY("server", "api_keys_file", "SERVER", "API_KEYS_FILE", AC_CFG_PATH, 0, 0, 1, NULL, ""),
+	/* the HTTP front (appcore-server, docs/http-front.md) */
+	KEY("server", "ops_port", "SERVER", "OPS_PORT", AC_CFG_INT, 0, 65535, 0, NULL, "0"),
+	KEY("server", "queue_timeout_ms", "SERVER", "QUEUE_TIMEOUT_MS", AC_CFG_INT, 0, INT_MAX, 0,
+	    NULL, "500"),
 	KEY("model", "path", "MODEL", "PATH", AC_CFG_PATH, 0, 0, 0, NULL,
 	    "examples/models/iris.json"),
 	KEY("model", "name", "MODEL", "NAME", AC_CFG_STRING, 0, 0, 0, NULL, "iris"),

@@ -67,7 +67,7 @@ done
 # the effective configuration inside the container, with the source of each value
 cfg=$(docker exec "$api" /usr/local/bin/appcore-server --print-config 2>&1) || fail "--print-config: $cfg"
 for want in 'level: "debug" +# env' 'path: "/usr/share/appcore/models/flowers.json" +# env' \
-	'name: "flowers" +# env' 'threads: 64 +# env'; do
+	'name: "flowers" +# env' 'threads: 320 +# env'; do
 	grep -Eq "^  $want\$" <<<"$cfg" || fail "not in the api's effective config: /$want/: $cfg"
 done
 pass "the APPCORE_<SECTION>_<KEY> settings of .env reached the api (print-config: model path/name, logging level, threads from env)"

@@ -22,6 +22,7 @@ import time
 import unittest
 
 PORT_RE = re.compile(r'"port":\s*(\d+)')
+OPS_PORT_RE = re.compile(r'"ops_port":\s*(\d+)')
 
 _started = []  # every subprocess.Popen started through this module
 
@@ -81,6 +82,7 @@ class ServerProcess:
         self.start_timeout = start_timeout
         self.proc = None
         self.port = None
+        self.ops_port = None     # the operations listener's port (server.ops_port), 0 if none
         self.lines = []          # every stderr line, for assertions and debugging
         self._line_queue = queue.Queue()
 
@@ -105,6 +107,8 @@ class ServerProcess:
             match = PORT_RE.search(line)
             if match and '"listening"' in line:
                 self.port = int(match.group(1))
+                ops = OPS_PORT_RE.search(line)
+                self.ops_port = int(ops.group(1)) if ops else 0
         if wait_ready:
             self.wait_for("/health", deadline)
         return self
@@ -130,12 +134,13 @@ class ServerProcess:
         poll_until(answered, max(0.0, deadline - time.monotonic()),
                    f"{path} to answer {status} (last error: {last_error})")
 
-    def connection(self, timeout=10.0):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def connection(self, timeout=10.0, port=None):
+        return http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, headers=None, timeout=10.0):
-        """One request on a fresh connection: (status, headers dict lower-cased, body bytes)."""
-        conn = self.connection(timeout)
+    def request(self, method, path, body=None, headers=None, timeout=10.0, port=None):
+        """One request on a fresh connection: (status, headers dict lower-cased, body bytes).
+        port: another listener of the server (ops_port); default the main one."""
+        conn = self.connection(timeout, port)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()

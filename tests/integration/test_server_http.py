@@ -406,9 +406,12 @@ class Lifecycle(unittest.TestCase):
         self.assertIn("env", result.stdout)
 
     def test_ready_503_while_draining_and_in_flight_request_finishes(self):
-        server = start()
+        # readiness during the drain is read on the operations listener: the main listener
+        # stops accepting at once (docs/http-front.md)
+        server = start(APPCORE_SERVER_OPS_PORT="1")
         self.addCleanup(server.kill)
         server.wait_for("/ready", time.monotonic() + 20)
+        self.assertNotEqual(server.ops_port, 0)
         # an in-flight request: headers and half the body sent
         slow = RawConnection(server.port)
         slow.send(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -419,13 +422,16 @@ class Lifecycle(unittest.TestCase):
                                  "appcore_http_requests_in_flight") == 2,
             10, "the half-sent request to be in flight")
         server.send_signal(signal.SIGTERM)
-        server.wait_for("/ready", time.monotonic() + 10, status=503)
-        status, headers, body = server.request("GET", "/ready")
+        serverctl.poll_until(lambda: server.request("GET", "/ready", port=server.ops_port)[0] == 503,
+                             10, "/ready on the operations port to say 503")
+        status, headers, body = server.request("GET", "/ready", port=server.ops_port)
         self.assertEqual(json.loads(body)["error"]["code"], "not_ready")
         self.assertEqual(headers["connection"], "close")
-        # new work arriving while draining is still served, with Connection: close
-        status, headers, _ = server.request("POST", "/predict", GOOD_BODY, JSON)
-        self.assertEqual((status, headers["connection"]), (200, "close"))
+        # the main listener refuses new connections at once
+        serverctl.poll_until(lambda: "listener closed" in "".join(server.lines), 10,
+                             "the listener to close")
+        with self.assertRaises(ConnectionRefusedError):
+            server.request("GET", "/health")
         slow.send(GOOD_BODY[20:])
         status, headers, body = slow.read_response()
         self.assertEqual(status, 200)
