@@ -30,6 +30,9 @@ static const char usage[] =
     "      --use-best-iteration   default to [0, best_iteration + 1) for an early-stopped\n"
     "                             model, as XGBoost's scikit-learn wrapper "
     "(model.use_best_iteration)\n"
+    "  -t, --threads N            threads a batch of rows is scored on; 0 (default) = every\n"
+    "                             online core, 1 = this thread only (model.predict_threads).\n"
+    "                             Output order is input order whatever N is\n"
     "  -h, --help                 show this help\n"
     "\n"
     "  json    one request {\"instances\": [...]}; stdout is exactly the body appcore-server\n"
@@ -39,7 +42,8 @@ static const char usage[] =
     "  ndjson  one row per line: a JSON array, or an object keyed by feature name\n"
     "csv and ndjson stream in constant memory and write one prediction per line (numbers\n"
     "separated by commas for csv, a JSON array for ndjson, when a row has several outputs);\n"
-    "a prediction that is not a finite number is written null.\n"
+    "a prediction that is not a finite number is written null. On a terminal, stderr shows\n"
+    "rows done and rows per second, and for a file input the part read and the time left.\n"
     "Exit codes: 0 success, 1 failure, 2 usage error, 3 bad input, 4 bad model.\n";
 
 static char *read_all(FILE *in, size_t *len)
@@ -123,18 +127,22 @@ int cmd_predict(int argc, char **argv)
 		{ "input-format", required_argument, NULL, 'f' },
 		{ "iteration-range", required_argument, NULL, OPT_RANGE },
 		{ "use-best-iteration", no_argument, NULL, OPT_BEST },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *config_path = NULL, *format = "json", *input = NULL;
-	struct cli_flag flags[2] = { { NULL, NULL }, { NULL, NULL } };
+	struct cli_flag flags[3] = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
+	size_t num_flags = 0;
+	appcore_pool *pool = NULL;
+	appcore_error err;
 	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
 	size_t range_begin = 0, range_end = 0;
 	struct cli_model loaded;
 	FILE *in = stdin;
 	int opt, rc;
 
-	while ((opt = cli_getopt(argc, argv, ":c:m:o:f:h", long_options, "predict")) != -1) {
+	while ((opt = cli_getopt(argc, argv, ":c:m:o:f:t:h", long_options, "predict")) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
@@ -170,7 +178,11 @@ int cmd_predict(int argc, char **argv)
 						       optarg);
 			break;
 		case OPT_BEST:
-			flags[0] = (struct cli_flag){ "model.use_best_iteration", "true" };
+			flags[num_flags++] = (struct cli_flag){ "model.use_best_iteration", "true" };
+			break;
+		case 't':
+			/* checked (0-1024) as the configuration key it overrides */
+			flags[num_flags++] = (struct cli_flag){ "model.predict_threads", optarg };
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -193,6 +205,15 @@ int cmd_predict(int argc, char **argv)
 		loaded.options.output = kind;
 		loaded.options.iteration_begin = range_begin;
 		loaded.options.iteration_end = range_end;
+		if (loaded.predict_threads != 1 &&
+		    appcore_pool_new(&pool, loaded.predict_threads, &err) != APPCORE_OK) {
+			fprintf(stderr, "appcore-cli predict: %s\n", err.message);
+			cli_model_release(&loaded);
+			if (in != stdin)
+				fclose(in);
+			return CLI_EXIT_FAILURE;
+		}
+		loaded.options.pool = pool;
 		if (strcmp(format, "json") == 0)
 			rc = predict_request(loaded.model, &loaded.options, in);
 		else
@@ -202,6 +223,7 @@ int cmd_predict(int argc, char **argv)
 		if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_FAILURE;
 		cli_model_release(&loaded);
+		appcore_pool_free(pool);
 	}
 	if (in != stdin)
 		fclose(in);

@@ -29,6 +29,7 @@ int cli_load_model(struct cli_model *out, const char *command, const char *model
 {
 	appcore_config *config = NULL;
 	appcore_error err;
+	long long threads = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -36,13 +37,15 @@ int cli_load_model(struct cli_model *out, const char *command, const char *model
 		return rc;
 	if (appcore_predict_options_init(&out->options, APPCORE_PREDICT_OPTIONS_VERSION) !=
 		APPCORE_OK ||
-	    appcore_config_predict_options(&out->options, config, &err) != APPCORE_OK) {
+	    appcore_config_predict_options(&out->options, config, &err) != APPCORE_OK ||
+	    appcore_config_get_int(&threads, config, "model.predict_threads", &err) != APPCORE_OK) {
 		fprintf(stderr, "appcore-cli %s: %s\n", command, err.message);
 		rc = CLI_EXIT_FAILURE;
 	} else if (appcore_config_load_model(&out->model, config, model_path, &err) != APPCORE_OK) {
 		fprintf(stderr, "appcore-cli %s: %s\n", command, err.message);
 		rc = err.code == APPCORE_ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_BAD_MODEL;
 	}
+	out->predict_threads = (size_t)threads;
 	appcore_config_free(config);
 	return rc;
 }

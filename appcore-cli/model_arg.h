@@ -14,6 +14,7 @@ struct cli_flag {
 struct cli_model {
 	appcore_model *model;
 	appcore_predict_options options; /* the configuration's (model.max_batch_rows) */
+	size_t predict_threads;          /* model.predict_threads: 0 = every online core */
 };
 
 /* The configuration as the server builds it: built-in defaults < config_path (or, when NULL,

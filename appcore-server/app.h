@@ -21,6 +21,9 @@ struct app {
 	struct server_settings settings;
 	appcore_logger *log;
 	appcore_predict_options predict_options;
+	/* model.predict_threads: scores large batches on several cores (NULL: one). A request
+	 * that finds it busy scores on its own thread, so it never queues behind another. */
+	appcore_pool *predict_pool;
 	size_t max_body_bytes;
 	int access_log;
 	int metrics_enabled;

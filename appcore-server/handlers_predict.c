@@ -84,6 +84,7 @@ int serve_prediction(struct request *req, appcore_protocol protocol, const char 
 		options = app->predict_options;
 	/* the prediction log needs the rows and predictions back */
 	options.keep_rows = app->predlog != NULL;
+	options.pool = app->predict_pool;
 	if (predictor(protocol)(&response, model, body, len, &options, &err) != APPCORE_OK) {
 		status = send_failure(req, protocol, NULL, &err);
 		goto out;

@@ -201,6 +201,17 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	if (server_repository_open(&app) != 0)
 		goto out_metrics;
+	if (app.settings.model_predict_threads != 1) {
+		if (appcore_pool_new(&app.predict_pool, (size_t)app.settings.model_predict_threads,
+				     &err) != APPCORE_OK) {
+			appcore_log_field fields[] = { APPCORE_LOG_STR("error", err.message) };
+			appcore_log(app.log, APPCORE_LOG_ERROR, "prediction threads not started",
+				    fields, 1);
+			server_repository_close(&app);
+			goto out_metrics;
+		}
+		app.predict_options.pool = app.predict_pool;
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	mg_init_library(0);
@@ -222,6 +233,8 @@ int main(int argc, char **argv)
 			APPCORE_LOG_INT("port", port),
 			APPCORE_LOG_INT("ops_port", front_ops_port(app.front)),
 			APPCORE_LOG_INT("threads", app.settings.threads),
+			APPCORE_LOG_INT("predict_threads",
+					(long long)appcore_pool_num_threads(app.predict_pool)),
 			APPCORE_LOG_INT("max_body_bytes", (long long)app.max_body_bytes),
 			APPCORE_LOG_INT("request_timeout_ms", app.settings.request_timeout_ms),
 			APPCORE_LOG_INT("shutdown_grace_ms", app.settings.shutdown_grace_ms),
@@ -275,6 +288,8 @@ out_library:
 	jobs_service_stop(app.jobs);
 	server_repository_close(&app);
 	prediction_log_stop(&app);
+	/* after the front: no request is scoring any more */
+	appcore_pool_free(app.predict_pool);
 out_metrics:
 	server_metrics_free(&app.metrics);
 out_logger:

@@ -25,6 +25,8 @@ int server_settings_read(struct server_settings *s, const appcore_config *c, app
 	    (rc = appcore_config_get_string(&s->model_path, c, "model.path", err)) != 0 ||
 	    (rc = appcore_config_get_bool(&s->model_use_best_iteration, c,
 					  "model.use_best_iteration", err)) != 0 ||
+	    (rc = appcore_config_get_int(&s->model_predict_threads, c, "model.predict_threads",
+					 err)) != 0 ||
 	    (rc = appcore_config_get_string(&s->repository_path, c, "model_repository.path",
 					    err)) != 0 ||
 	    (rc = appcore_config_get_int(&s->repository_poll_seconds, c,

@@ -21,6 +21,7 @@ struct server_settings {
 	long long queue_timeout_ms; /* 0: never refuse a connection for waiting */
 	const char *model_path;
 	int model_use_best_iteration;
+	long long model_predict_threads; /* 0: every online core */
 	/* model_repository.*: a directory of models, served instead of model.path when set */
 	const char *repository_path;
 	long long repository_poll_seconds;

@@ -169,6 +169,7 @@ START_TEST(defaults_match_documented_schema)
 	ck_assert_str_eq(get_string(config, "model.name"), "iris");
 	ck_assert_str_eq(get_string(config, "model.version"), "1");
 	ck_assert_int_eq(get_int(config, "model.max_batch_rows"), 10000);
+	ck_assert_int_eq(get_int(config, "model.predict_threads"), 0);
 	ck_assert_str_eq(get_string(config, "logging.level"), "info");
 	ck_assert_str_eq(get_string(config, "logging.format"), "json");
 	ck_assert_int_eq(get_bool(config, "logging.access_log"), 1);

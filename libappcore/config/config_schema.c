@@ -48,6 +48,9 @@ const struct ac_config_key ac_config_keys[] = {
 	    "10000"),
 	KEY("model", "use_best_iteration", "MODEL", "USE_BEST_ITERATION", AC_CFG_BOOL, 0, 0, 0,
 	    NULL, "false"),
+	/* threads one large batch is scored on (appcore_pool_new()); 0 = every online core */
+	KEY("model", "predict_threads", "MODEL", "PREDICT_THREADS", AC_CFG_INT, 0, 1024, 0, NULL,
+	    "0"),
 	/* model_repository (issue 13): a directory of models and versions, served instead of
 	 * model.path when set */
 	KEY("model_repository", "path", "MODEL_REPOSITORY", "PATH", AC_CFG_PATH, 0, 0, 1, NULL, ""),

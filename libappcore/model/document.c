@@ -154,16 +154,24 @@ static int element_error(struct doc *d, const struct ac_elem_error *bad, const c
 
 /* Members that are numeric arrays: read after their key. prefix names where they are
  * ("learner.gradient_booster.model." or "...model: trees[3]."). */
-static int f32_member(struct doc *d, struct ac_f32_buf *out, const char *prefix, const char *key)
+/* The member's value must open an array. */
+static int array_start(struct doc *d, const char *prefix, const char *key)
 {
-	struct ac_elem_error bad;
-	int rc;
-
 	if (ac_next(d->r) == AC_TOK_ERROR)
 		return fail(d);
 	if (d->r->tok != AC_TOK_ARRAY)
 		return ac_error_set(d->err, APPCORE_EMODEL, "%s%s: expected an array, got %s", prefix,
 				    key, ac_tok_name(d->r->tok));
+	return APPCORE_OK;
+}
+
+static int f32_member(struct doc *d, struct ac_f32_buf *out, const char *prefix, const char *key)
+{
+	struct ac_elem_error bad;
+	int rc;
+
+	if ((rc = array_start(d, prefix, key)) != APPCORE_OK)
+		return rc;
 	out->n = 0;
 	rc = ac_read_f32_array(d->r, out, &bad);
 	if (rc == APPCORE_EMODEL && d->err->code == APPCORE_OK)
@@ -185,11 +193,8 @@ static int i32_member(struct doc *d, struct ac_i32_buf *out, const char *prefix,
 	struct ac_elem_error bad;
 	int rc;
 
-	if (ac_next(d->r) == AC_TOK_ERROR)
-		return fail(d);
-	if (d->r->tok != AC_TOK_ARRAY)
-		return ac_error_set(d->err, APPCORE_EMODEL, "%s%s: expected an array, got %s", prefix,
-				    key, ac_tok_name(d->r->tok));
+	if ((rc = array_start(d, prefix, key)) != APPCORE_OK)
+		return rc;
 	out->n = 0;
 	rc = ac_read_i32_array(d->r, out, &bad);
 	if (rc == APPCORE_EMODEL && d->err->code == APPCORE_OK)

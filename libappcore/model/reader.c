@@ -123,36 +123,39 @@ int ac_skip(struct ac_reader *r)
 	return APPCORE_OK;
 }
 
+/* Grow *v (of *cap elements of elem bytes) to hold n, doubling from 64. */
+static int reserve(void **v, size_t *cap, size_t n, size_t elem)
+{
+	size_t want = *cap ? *cap : 64;
+	void *bigger;
+
+	if (n <= *cap)
+		return APPCORE_OK;
+	while (want < n)
+		want *= 2;
+	if ((bigger = realloc(*v, want * elem)) == NULL)
+		return APPCORE_ENOMEM;
+	*v = bigger;
+	*cap = want;
+	return APPCORE_OK;
+}
+
 int ac_f32_reserve(struct ac_f32_buf *b, size_t n)
 {
-	size_t cap = b->cap ? b->cap : 64;
-	float *bigger;
+	void *v = b->v;
+	int rc = reserve(&v, &b->cap, n, sizeof(*b->v));
 
-	if (n <= b->cap)
-		return APPCORE_OK;
-	while (cap < n)
-		cap *= 2;
-	if ((bigger = realloc(b->v, cap * sizeof(*bigger))) == NULL)
-		return APPCORE_ENOMEM;
-	b->v = bigger;
-	b->cap = cap;
-	return APPCORE_OK;
+	b->v = v;
+	return rc;
 }
 
 int ac_i32_reserve(struct ac_i32_buf *b, size_t n)
 {
-	size_t cap = b->cap ? b->cap : 64;
-	int32_t *bigger;
+	void *v = b->v;
+	int rc = reserve(&v, &b->cap, n, sizeof(*b->v));
 
-	if (n <= b->cap)
-		return APPCORE_OK;
-	while (cap < n)
-		cap *= 2;
-	if ((bigger = realloc(b->v, cap * sizeof(*bigger))) == NULL)
-		return APPCORE_ENOMEM;
-	b->v = bigger;
-	b->cap = cap;
-	return APPCORE_OK;
+	b->v = v;
+	return rc;
 }
 
 int ac_read_f32_array(struct ac_reader *r, struct ac_f32_buf *out, struct ac_elem_error *bad)

@@ -1,6 +1,7 @@
 """appcore-cli predict and inspect against the real binary and the committed fixtures."""
 import json
 import os
+import pty
 import subprocess
 import tempfile
 import unittest
@@ -291,6 +292,109 @@ class PredictStreams(unittest.TestCase):
         expected = [",".join(format(v, ".9g") for v in p)
                     for p in json.loads(first.stdout)["predictions"]]
         self.assertEqual(lines[4990:], expected)
+
+
+def many_tree_model(directory, copies):
+    """reg_squarederror's 12 trees repeated `copies` times: enough trees (>= 256) that a
+    1024-row batch is worth the prediction threads."""
+    with open(fixture("reg_squarederror")) as f:
+        doc = json.load(f)
+    model = doc["learner"]["gradient_booster"]["model"]
+    trees = []
+    for _ in range(copies):
+        for tree in model["trees"]:
+            trees.append(dict(tree, id=len(trees)))
+    model["trees"] = trees
+    model["tree_info"] = [0] * len(trees)
+    model["gbtree_model_param"]["num_trees"] = str(len(trees))
+    path = os.path.join(directory, "many.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+class PredictThreads(unittest.TestCase):
+    def test_threads_keep_row_order_and_values(self):
+        rows = [[(r * 13 + f * 5) % 17 * 0.37 - 2 if (r + f) % 9 else "" for f in range(10)]
+                for r in range(6000)]
+        text = "".join(",".join(str(v) for v in row) + "\n" for row in rows)
+        with tempfile.TemporaryDirectory() as tmp:
+            model = many_tree_model(tmp, 25)
+            one = run("predict", "-m", model, "-f", "csv", "--threads", "1", stdin=text)
+            self.assertEqual(one.returncode, 0, one.stderr)
+            self.assertEqual(len(one.stdout.splitlines()), 6000)
+            for threads in ("2", "3", "0"):
+                many = run("predict", "-m", model, "-f", "csv", "-t", threads, stdin=text)
+                self.assertEqual(many.returncode, 0, many.stderr)
+                self.assertEqual(many.stdout, one.stdout, f"--threads {threads}")
+            # the JSON request path uses the same threads
+            request = json.dumps({"instances": [[None if v == "" else v for v in row]
+                                                for row in rows[:3000]]})
+            single = run("predict", "-m", model, "-t", "1", stdin=request)
+            pooled = run("predict", "-m", model, "-t", "2", stdin=request)
+            self.assertEqual(single.returncode, 0, single.stderr)
+            self.assertEqual(pooled.stdout, single.stdout)
+            # and the configuration key is the default
+            env = run("predict", "-m", model, "-f", "csv", stdin=text,
+                      env={"APPCORE_MODEL_PREDICT_THREADS": "2"})
+            self.assertEqual(env.stdout, one.stdout)
+
+    def test_bad_thread_counts(self):
+        for value, message in (
+                ("x", "appcore-cli predict: model.predict_threads: expected an integer, got 'x'\n"),
+                ("-1", "appcore-cli predict: model.predict_threads: must be between 0 and 1024, "
+                       "got -1\n"),
+                ("1025", "appcore-cli predict: model.predict_threads: must be between 0 and "
+                         "1024, got 1025\n")):
+            result = run("predict", "-m", IRIS, "--threads", value, stdin="")
+            self.assertEqual((result.returncode, result.stdout, result.stderr), (2, "", message))
+
+
+class Progress(unittest.TestCase):
+    """On a terminal, stderr carries a progress line; elsewhere nothing."""
+
+    def run_on_tty(self, path):
+        primary, secondary = pty.openpty()
+        try:
+            with open(path) as source:
+                proc = subprocess.Popen([CLI, "predict", "-m", IRIS, "-f", "csv"], stdin=source,
+                                        stdout=subprocess.DEVNULL, stderr=secondary)
+            os.close(secondary)
+            secondary = None
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(primary, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            self.assertEqual(proc.wait(timeout=60), 0)
+            return b"".join(chunks).decode()
+        finally:
+            os.close(primary)
+            if secondary is not None:
+                os.close(secondary)
+
+    def test_progress_line_on_a_terminal_only(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "rows.csv")
+            with open(path, "w") as f:
+                for r in range(5000):
+                    f.write(f"{r % 7},{r % 5},{r % 3},{r % 2}\n")
+            shown = self.run_on_tty(path)
+            # the first line after the first batch of 1024 rows, with the share of the file
+            # read and the time left; the last one with the total
+            self.assertRegex(shown, r"\rappcore-cli predict: 1024 rows, [0-9]+ rows/s, "
+                                    r"[0-9]+% read, ETA [0-9]+:[0-9]{2}\x1b\[K")
+            self.assertRegex(shown, r"\rappcore-cli predict: 5000 rows in [0-9.]+ s, "
+                                    r"[0-9]+ rows/s\x1b\[K\r?\n$")
+            with open(path) as source:
+                quiet = subprocess.run([CLI, "predict", "-m", IRIS, "-f", "csv"], stdin=source,
+                                       capture_output=True, text=True, timeout=60)
+            self.assertEqual((quiet.returncode, quiet.stderr), (0, ""))
+            self.assertEqual(len(quiet.stdout.splitlines()), 5000)
 
 
 class Inspect(unittest.TestCase):

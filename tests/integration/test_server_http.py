@@ -488,6 +488,42 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual([r for r in results if r != (200, True)], [])
 
 
+class PredictionThreads(unittest.TestCase):
+    """model.predict_threads: a large batch scored on the pool answers exactly what one thread
+    answers, in row order, and the listening line reports the pool."""
+
+    def test_large_batch_on_threads_equals_one_thread(self):
+        with open(os.path.join(SOURCE, "tests", "fixtures", "models",
+                               "reg_squarederror.json")) as f:
+            doc = json.load(f)
+        model = doc["learner"]["gradient_booster"]["model"]
+        # 300 trees: 3000 rows are enough work for the pool (rows x trees >= 2^18)
+        model["trees"] = [dict(t, id=i) for i, t in
+                          enumerate(model["trees"][j % len(model["trees"])] for j in range(300))]
+        model["tree_info"] = [0] * 300
+        model["gbtree_model_param"]["num_trees"] = "300"
+        rows = [[(r * 7 + f * 3) % 19 * 0.41 - 3 if (r * f) % 7 else None for f in range(10)]
+                for r in range(3000)]
+        body = json.dumps({"instances": rows}).encode()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "many.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            answers = {}
+            for threads in ("1", "2"):
+                server = start("--model", path, APPCORE_MODEL_PREDICT_THREADS=threads)
+                try:
+                    server.wait_for("/ready", time.monotonic() + 20)
+                    listening = next(line for line in server.lines if '"listening"' in line)
+                    self.assertIn(f'"predict_threads":{threads},', listening)
+                    status, _, answers[threads] = server.request("POST", "/predict", body, JSON)
+                    self.assertEqual(status, 200)
+                finally:
+                    server.stop()
+            self.assertEqual(answers["2"], answers["1"])
+            self.assertEqual(len(json.loads(answers["1"])["predictions"]), 3000)
+
+
 class PredictionProtocol(unittest.TestCase):
     """What the library's protocol adds, through the real server: iteration ranges equal to
     XGBoost's, NaN as a missing value, and the same answers as the CLI."""
