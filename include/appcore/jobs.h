@@ -382,7 +382,7 @@ typedef enum appcore_jobs_event {
 
 /** The report of one worker step, filled by the library; fixed size with reserved space. */
 typedef struct appcore_jobs_step {
-	appcore_jobs_event event;
+	appcore_jobs_event event;          /**< what the step did */
 	char job_id[APPCORE_JOBS_ID_SIZE]; /**< the chunk's job ("" when idle) */
 	unsigned long long chunk;          /**< 0-based chunk number */
 	unsigned long long rows;           /**< rows in the chunk */
