@@ -10,6 +10,7 @@
 #include "cli_options.h"
 #include "commands.h"
 #include "model_arg.h"
+#include "predict_log.h"
 #include "predict_stream.h"
 
 static const char usage[] =
@@ -33,6 +34,9 @@ static const char usage[] =
     "  -t, --threads N            threads a batch of rows is scored on; 0 (default) = every\n"
     "                             online core, 1 = this thread only (model.predict_threads).\n"
     "                             Output order is input order whatever N is\n"
+    "      --prediction-log       record every prediction in the PostgreSQL prediction log\n"
+    "                             (prediction_log.enabled; url, spool_dir and the rest from\n"
+    "                             the configuration's prediction_log section)\n"
     "  -h, --help                 show this help\n"
     "\n"
     "  json    one request {\"instances\": [...]}; stdout is exactly the body appcore-server\n"
@@ -69,7 +73,7 @@ static char *read_all(FILE *in, size_t *len)
 }
 
 static int predict_request(const appcore_model *model, const appcore_predict_options *options,
-			   FILE *in)
+			   FILE *in, struct cli_predlog *log)
 {
 	appcore_response response;
 	appcore_error err;
@@ -83,6 +87,12 @@ static int predict_request(const appcore_model *model, const appcore_predict_opt
 	}
 	rc = appcore_predict_json(&response, model, body, len, options, &err);
 	free(body);
+	if (rc == APPCORE_OK && (rc = cli_predlog_response(log, &response, &err)) != APPCORE_OK) {
+		/* not answered: an answer the log refused would be an unlogged prediction */
+		appcore_response_dispose(&response);
+		fprintf(stderr, "appcore-cli predict: prediction log: %s\n", err.message);
+		return CLI_EXIT_FAILURE;
+	}
 	if (rc == APPCORE_OK) {
 		fwrite(response.body, 1, response.body_len, stdout);
 		fputc('\n', stdout);
@@ -119,7 +129,7 @@ static bool parse_range(const char *text, size_t *begin, size_t *end)
 
 int cmd_predict(int argc, char **argv)
 {
-	enum { OPT_RANGE = 256, OPT_BEST };
+	enum { OPT_RANGE = 256, OPT_BEST, OPT_LOG };
 	static const struct option long_options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "model", required_argument, NULL, 'm' },
@@ -128,11 +138,13 @@ int cmd_predict(int argc, char **argv)
 		{ "iteration-range", required_argument, NULL, OPT_RANGE },
 		{ "use-best-iteration", no_argument, NULL, OPT_BEST },
 		{ "threads", required_argument, NULL, 't' },
+		{ "prediction-log", no_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *config_path = NULL, *format = "json", *input = NULL;
-	struct cli_flag flags[3] = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
+	struct cli_flag flags[4] = { { NULL, NULL } };
+	struct cli_predlog log;
 	size_t num_flags = 0;
 	appcore_pool *pool = NULL;
 	appcore_error err;
@@ -180,6 +192,9 @@ int cmd_predict(int argc, char **argv)
 		case OPT_BEST:
 			flags[num_flags++] = (struct cli_flag){ "model.use_best_iteration", "true" };
 			break;
+		case OPT_LOG:
+			flags[num_flags++] = (struct cli_flag){ "prediction_log.enabled", "true" };
+			break;
 		case 't':
 			/* checked (0-1024) as the configuration key it overrides */
 			flags[num_flags++] = (struct cli_flag){ "model.predict_threads", optarg };
@@ -214,14 +229,24 @@ int cmd_predict(int argc, char **argv)
 			return CLI_EXIT_FAILURE;
 		}
 		loaded.options.pool = pool;
+		if ((rc = cli_predlog_open(&log, config_path, flags, loaded.model, kind)) !=
+		    CLI_EXIT_OK) {
+			appcore_pool_free(pool);
+			cli_model_release(&loaded);
+			if (in != stdin)
+				fclose(in);
+			return rc;
+		}
+		loaded.options.keep_rows = log.log != NULL;
 		if (strcmp(format, "json") == 0)
-			rc = predict_request(loaded.model, &loaded.options, in);
+			rc = predict_request(loaded.model, &loaded.options, in, &log);
 		else
 			rc = predict_stream(loaded.model, &loaded.options,
 					    strcmp(format, "csv") == 0 ? STREAM_CSV : STREAM_NDJSON,
-					    in, stdout, isatty(STDERR_FILENO) == 1);
+					    in, stdout, isatty(STDERR_FILENO) == 1, &log);
 		if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_FAILURE;
+		cli_predlog_close(&log);
 		cli_model_release(&loaded);
 		appcore_pool_free(pool);
 	}

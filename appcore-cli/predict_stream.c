@@ -87,7 +87,8 @@ static int exit_code(const appcore_error *err)
 }
 
 int predict_stream(appcore_model *model, const appcore_predict_options *options,
-		   enum stream_format format, FILE *in, FILE *out, bool progress)
+		   enum stream_format format, FILE *in, FILE *out, bool progress,
+		   struct cli_predlog *log)
 {
 	appcore_rows_scorer *scorer = NULL;
 	appcore_error err;
@@ -103,6 +104,8 @@ int predict_stream(appcore_model *model, const appcore_predict_options *options,
 		fprintf(stderr, "appcore-cli predict: %s\n", err.message);
 		return CLI_EXIT_FAILURE;
 	}
+	if (log->log != NULL)
+		appcore_rows_scorer_on_batch(scorer, cli_predlog_batch, log);
 	progress_start(&shown, progress, in);
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		shown.read += len;

@@ -220,6 +220,69 @@ START_TEST(batches_are_written_whole_and_margin_output)
 }
 END_TEST
 
+struct seen {
+	size_t batches, first[4], rows[4];
+	float input, output; /* of the first row of the last batch */
+	int refuse;
+};
+
+static int observe(void *ctx, size_t first_row, const float *inputs, size_t num_rows,
+		   const float *outputs, appcore_error *err)
+{
+	struct seen *seen = ctx;
+
+	if (seen->refuse)
+		return appcore_error_set(err, APPCORE_EUNAVAILABLE, "log full");
+	ck_assert_uint_lt(seen->batches, 4);
+	seen->first[seen->batches] = first_row;
+	seen->rows[seen->batches++] = num_rows;
+	seen->input = inputs[1];
+	seen->output = outputs[0];
+	return APPCORE_OK;
+}
+
+START_TEST(batch_callback_sees_rows_and_can_stop_the_output)
+{
+	struct output out;
+	struct seen seen = { 0 };
+	appcore_rows_scorer *s = scorer_for(small(), APPCORE_ROWS_CSV, &out);
+	appcore_error err;
+	char line[16];
+
+	ck_assert_int_eq(appcore_rows_scorer_on_batch(s, observe, &seen), APPCORE_OK);
+	/* an empty line is not a row */
+	ck_assert_int_eq(appcore_rows_scorer_line(s, "", 0, 1, &err), APPCORE_OK);
+	for (size_t i = 0; i < 1030; i++) {
+		int len = snprintf(line, sizeof(line), "0,%d", i < 1024 ? 0 : 1);
+
+		ck_assert_int_eq(appcore_rows_scorer_line(s, line, (size_t)len, i + 2, &err),
+				 APPCORE_OK);
+	}
+	ck_assert_int_eq(appcore_rows_scorer_flush(s, &err), APPCORE_OK);
+	ck_assert_uint_eq(seen.batches, 2);
+	ck_assert_uint_eq(seen.first[0], 0);
+	ck_assert_uint_eq(seen.rows[0], 1024);
+	ck_assert_uint_eq(seen.first[1], 1024);
+	ck_assert_uint_eq(seen.rows[1], 6);
+	ck_assert(seen.input == 1.0f && seen.output == 2.5f);
+	ck_assert_uint_eq(out.len, 1024 * 5 + 6 * 4); /* "-0.5\n", "2.5\n" */
+
+	/* a refusal stops the scorer with its code and message; the batch is not written */
+	seen.refuse = 1;
+	ck_assert_int_eq(appcore_rows_scorer_line(s, "0,0", 3, 2000, &err), APPCORE_OK);
+	ck_assert_int_eq(appcore_rows_scorer_flush(s, &err), APPCORE_EUNAVAILABLE);
+	ck_assert_str_eq(err.message, "log full");
+	ck_assert_uint_eq(out.len, 1024 * 5 + 6 * 4); /* "-0.5\n", "2.5\n" */
+	ck_assert_uint_eq(appcore_rows_scorer_rows(s), 1030);
+	/* cleared, the held row goes out */
+	ck_assert_int_eq(appcore_rows_scorer_on_batch(s, NULL, NULL), APPCORE_OK);
+	ck_assert_int_eq(appcore_rows_scorer_flush(s, &err), APPCORE_OK);
+	ck_assert_uint_eq(appcore_rows_scorer_rows(s), 1031);
+	ck_assert_int_eq(appcore_rows_scorer_on_batch(NULL, observe, &seen), APPCORE_EINVAL);
+	appcore_rows_scorer_free(s);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
 	appcore_predict_options options = APPCORE_PREDICT_OPTIONS_INIT;
@@ -261,6 +324,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, csv_header_errors);
 	tcase_add_test(tc, ndjson_rows_and_errors);
 	tcase_add_test(tc, batches_are_written_whole_and_margin_output);
+	tcase_add_test(tc, batch_callback_sees_rows_and_can_stop_the_output);
 	tcase_add_test(tc, bad_arguments);
 	suite_add_tcase(suite, tc);
 	return suite;

@@ -108,6 +108,31 @@ APPCORE_API int appcore_rows_scorer_text(appcore_rows_scorer *scorer, const char
  */
 APPCORE_API int appcore_rows_scorer_flush(appcore_rows_scorer *scorer, appcore_error *err);
 
+/**
+ * Called with each batch once it is predicted and before its output is written: the batch's
+ * rows and their predictions, e.g. for a prediction log (appcore_predlog_record()).
+ *
+ * @param first_row 0-based number of the batch's first row among the rows of the stream
+ *                  (lines that are rows: not the header, not empty lines).
+ * @param inputs    @p num_rows x appcore_model_num_features() floats, NaN = missing.
+ * @param outputs   @p num_rows x appcore_model_output_size() floats for the scorer's output
+ *                  kind.
+ * @param err       for the callback's own failure (appcore_error_set()).
+ * @return APPCORE_OK to go on; an error code stops the scorer, which returns it (with @p err)
+ *         and does not write the batch, so nothing is output that the callback refused.
+ */
+typedef int (*appcore_rows_batch_fn)(void *ctx, size_t first_row, const float *inputs,
+				     size_t num_rows, const float *outputs, appcore_error *err);
+
+/**
+ * Set (or with NULL @p fn, clear) the callback that sees every batch; none by default.
+ *
+ * @return APPCORE_OK; APPCORE_EINVAL for a NULL @p scorer. Not thread-safe with the scorer's
+ *         other calls: set it before the first line.
+ */
+APPCORE_API int appcore_rows_scorer_on_batch(appcore_rows_scorer *scorer, appcore_rows_batch_fn fn,
+					     void *ctx);
+
 /** Rows predicted and written so far. */
 APPCORE_API size_t appcore_rows_scorer_rows(const appcore_rows_scorer *scorer);
 

@@ -19,6 +19,8 @@ struct appcore_rows_scorer {
 	struct ac_rows_reader reader;
 	appcore_rows_write_fn write;
 	void *write_ctx;
+	appcore_rows_batch_fn on_batch; /* NULL: none */
+	void *on_batch_ctx;
 	size_t nf, width;
 	float *rows, *values;
 	char *text; /* one batch of output */
@@ -117,6 +119,12 @@ int appcore_rows_scorer_flush(appcore_rows_scorer *s, appcore_error *err)
 	rc = appcore_predict(s->values, s->model, s->rows, s->pending, &s->options, err);
 	if (rc != APPCORE_OK)
 		return rc;
+	if (s->on_batch != NULL) {
+		appcore_error_clear(err);
+		rc = s->on_batch(s->on_batch_ctx, s->done, s->rows, s->pending, s->values, err);
+		if (rc != APPCORE_OK)
+			return rc;
+	}
 	brackets = s->reader.format == APPCORE_ROWS_NDJSON && s->width > 1;
 	p = s->text;
 	for (size_t r = 0; r < s->pending; r++) {
@@ -176,6 +184,15 @@ int appcore_rows_scorer_text(appcore_rows_scorer *s, const char *text, size_t le
 		text += line_len + 1;
 		len -= line_len + 1;
 	}
+	return APPCORE_OK;
+}
+
+int appcore_rows_scorer_on_batch(appcore_rows_scorer *s, appcore_rows_batch_fn fn, void *ctx)
+{
+	if (s == NULL)
+		return APPCORE_EINVAL;
+	s->on_batch = fn;
+	s->on_batch_ctx = ctx;
 	return APPCORE_OK;
 }
 
