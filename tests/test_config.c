@@ -609,6 +609,7 @@ START_TEST(render_yaml_and_json_with_sources)
 			       "  version: \"1\"                        # default\n"
 			       "  max_batch_rows: 10000               # default\n"
 			       "  use_best_iteration: false           # default\n"
+			       "  predict_threads: 0                  # default\n"
 			       "model_repository:\n"
 			       "  path: \"\"                            # default\n"
 			       "  poll_seconds: 0                     # default\n"
