@@ -147,6 +147,20 @@ static void assert_kernels_agree(const appcore_model *m, const float *rows, size
 						  AC_KERNEL_REFERENCE, want, &err), APPCORE_OK);
 	ck_assert_int_eq(ac_engine_predict_kernel(m, rows, n, APPCORE_OUTPUT_VALUE, begin, end, NULL,
 						  AC_KERNEL_REFERENCE, want_value, &err), APPCORE_OK);
+	/* the batch loop itself (blocks, slices) against the reference walker called
+	 * once over every row: each row's trees added in tree order */
+	if (m->booster != AC_BOOSTER_GBLINEAR && m->leaf_size == 0 && begin <= end) {
+		const size_t stop = end < m->num_trees ? end : m->num_trees;
+
+		for (size_t r = 0; r < n; r++)
+			memcpy(got + r * width, m->base_margin, width * sizeof(float));
+		if (begin < stop)
+			ac_engine_reference_margins(m, rows, n, begin, stop, got);
+		for (size_t i = 0; i < n * width; i++)
+			ck_assert_msg(memcmp(&got[i], &want[i], sizeof(float)) == 0,
+				      "%s, trees [%zu, %zu): margin[%zu] = %.9g, walker %.9g", what,
+				      begin, end, i, (double)want[i], (double)got[i]);
+	}
 	for (ac_kernel k = 0; k < AC_KERNEL_COUNT; k++) {
 		if (!ac_kernel_usable(m, k))
 			continue;
@@ -288,6 +302,7 @@ static const struct shape {
 	{ 9, 12, 60, 20, 1 },  /* the deepest the heap layout takes, sparse */
 	{ 5, 14, 70, 8, 1 },   /* too deep: no heap layout */
 	{ 3, 2, 0, 2000, 2 },  /* wide rows */
+	{ 150, 5, 20, 12, 2 }, /* more trees than a lane group, rows beyond a stack of margins */
 };
 
 START_TEST(test_random_models)
@@ -301,9 +316,12 @@ START_TEST(test_random_models)
 	rng_state = 88172645463325252ull + (uint64_t)_i;
 	m = random_model(s->trees, s->depth, s->leaf_percent, s->features, s->groups);
 	ck_assert_int_eq(appcore_pool_new(&pool, 2, NULL), APPCORE_OK);
-	rows = random_rows(517, s->features, 20);
+	/* beyond 2048 rows: several blocks and pool slices */
+	const size_t n = s->trees > 64 ? 2600 : 517;
+
+	rows = random_rows(n, s->features, 20);
 	snprintf(what, sizeof(what), "random model %d", _i);
-	assert_all_ranges(m, rows, 517, pool, what);
+	assert_all_ranges(m, rows, n, pool, what);
 	if (s->depth <= AC_HEAP_MAX_DEPTH && s->trees > 1)
 		ck_assert_ptr_nonnull(m->layout);
 	if (s->depth > AC_HEAP_MAX_DEPTH)
