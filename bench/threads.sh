@@ -6,9 +6,11 @@
 #   2. appcore-server, one large /predict (5,000 rows) at a time and four at a time, with
 #      model.predict_threads 1 and 2, alternating: median and p99 latency.
 # The model: a 500-tree regression (tests/fixtures/models/reg_squarederror.json's 12 trees,
-# depth 6, 10 features, repeated). Prints Markdown tables.
+# depth 3, 10 features, repeated), or MODEL=PATH (e.g. bench/engine/make_models.py's
+# t500_d8_f100.json: 500 trees of depth 8, 100 features). Prints Markdown tables.
 #   bench/threads.sh                 # ROUNDS=5
 #   ROUNDS=3 bench/threads.sh
+#   MODEL=build-bench/models/t500_d8_f100.json bench/threads.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh

@@ -27,6 +27,10 @@ REQUESTS = 40
 
 
 def write_model(directory):
+    """The model: $MODEL when set (e.g. bench/engine's t500_d8_f100.json), else the fixture's
+    trees repeated."""
+    if os.environ.get("MODEL"):
+        return os.environ["MODEL"]
     with open(os.path.join(ROOT, "tests", "fixtures", "models", "reg_squarederror.json")) as f:
         doc = json.load(f)
     model = doc["learner"]["gradient_booster"]["model"]
@@ -40,8 +44,16 @@ def write_model(directory):
     return path
 
 
+FEATURES = 10
+
+
+def num_features(model):
+    with open(model) as f:
+        return int(json.load(f)["learner"]["learner_model_param"]["num_feature"])
+
+
 def row(r):
-    return [((r * 31 + f * 17) % 97) * 0.13 - 6 for f in range(10)]
+    return [((r * 31 + f * 17) % 97) * 0.13 - 6 for f in range(FEATURES)]
 
 
 def cli_seconds(model, csv, threads):
@@ -54,7 +66,9 @@ def cli_seconds(model, csv, threads):
 
 def start_server(model, threads):
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPCORE_")}
-    env.update(APPCORE_MODEL_PREDICT_THREADS=str(threads), APPCORE_LOGGING_ACCESS_LOG="false")
+    # bodies of 5,000 rows of a 100-feature model are ~3 MB
+    env.update(APPCORE_MODEL_PREDICT_THREADS=str(threads), APPCORE_LOGGING_ACCESS_LOG="false",
+               APPCORE_SERVER_MAX_BODY_BYTES="16777216")
     proc = subprocess.Popen([SERVER, "--host", "127.0.0.1", "--port", "0", "--model", model],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     for line in proc.stderr:
@@ -77,9 +91,9 @@ def timed_requests(port, body, count):
         started = time.perf_counter()
         conn.request("POST", "/predict", body, {"Content-Type": "application/json"})
         response = conn.getresponse()
-        response.read()
+        answer = response.read()
         if response.status != 200:
-            raise RuntimeError(f"status {response.status}")
+            raise RuntimeError(f"status {response.status}: {answer[:300]!r}")
         took.append(time.perf_counter() - started)
     conn.close()
     return took
@@ -104,8 +118,11 @@ def p99(values):
 
 
 def main():
+    global FEATURES
     with tempfile.TemporaryDirectory() as tmp:
         model = write_model(tmp)
+        FEATURES = num_features(model)
+        trees = TREES if not os.environ.get("MODEL") else "the model's"
         csv = os.path.join(tmp, "rows.csv")
         with open(csv, "w") as f:
             for r in range(CSV_ROWS):
@@ -114,8 +131,8 @@ def main():
         for _ in range(ROUNDS):
             for threads in (1, 2):
                 cli[threads].append(cli_seconds(model, csv, threads))
-        print(f"### appcore-cli predict -f csv, {CSV_ROWS} rows, {TREES} trees, "
-              f"{ROUNDS} alternating rounds\n")
+        print(f"### appcore-cli predict -f csv, {CSV_ROWS} rows, "
+              f"{ROUNDS} alternating rounds ({os.path.basename(model)}, {trees} trees)\n")
         print("| --threads | median s | best s | rows/s (median) |")
         print("|---|---|---|---|")
         for threads, times in cli.items():
@@ -125,7 +142,7 @@ def main():
               f"{statistics.median(cli[1]) / statistics.median(cli[2]):.2f}x\n")
 
         body = json.dumps({"instances": [row(r) for r in range(REQUEST_ROWS)]}).encode()
-        print(f"### appcore-server /predict, {REQUEST_ROWS} rows per request, {TREES} trees, "
+        print(f"### appcore-server /predict, {REQUEST_ROWS} rows per request, "
               f"{REQUESTS} requests per run, {ROUNDS} alternating rounds\n")
         print("| clients | model.predict_threads | median ms | p99 ms |")
         print("|---|---|---|---|")
