@@ -146,6 +146,8 @@ int cmd_predict(int argc, char **argv)
 	struct cli_flag flags[4] = { { NULL, NULL } };
 	struct cli_predlog log;
 	size_t num_flags = 0;
+	const char *threads = NULL;
+	bool best = false, log_rows = false;
 	appcore_pool *pool = NULL;
 	appcore_error err;
 	appcore_output_kind kind = APPCORE_OUTPUT_VALUE;
@@ -190,14 +192,13 @@ int cmd_predict(int argc, char **argv)
 						       optarg);
 			break;
 		case OPT_BEST:
-			flags[num_flags++] = (struct cli_flag){ "model.use_best_iteration", "true" };
+			best = true;
 			break;
 		case OPT_LOG:
-			flags[num_flags++] = (struct cli_flag){ "prediction_log.enabled", "true" };
+			log_rows = true;
 			break;
 		case 't':
-			/* checked (0-1024) as the configuration key it overrides */
-			flags[num_flags++] = (struct cli_flag){ "model.predict_threads", optarg };
+			threads = optarg; /* checked (0-1024) as the key it overrides */
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -208,6 +209,13 @@ int cmd_predict(int argc, char **argv)
 	}
 	if ((rc = cli_operands(argc, argv, 1, "predict")) != 0)
 		return rc;
+	/* flags override the configuration as its keys; the list ends at a NULL key */
+	if (best)
+		flags[num_flags++] = (struct cli_flag){ "model.use_best_iteration", "true" };
+	if (log_rows)
+		flags[num_flags++] = (struct cli_flag){ "prediction_log.enabled", "true" };
+	if (threads != NULL)
+		flags[num_flags++] = (struct cli_flag){ "model.predict_threads", threads };
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
 		input = argv[optind];
 		if ((in = fopen(input, "r")) == NULL) {
