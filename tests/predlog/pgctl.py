@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -186,3 +187,15 @@ class Postgres:
 
 def wait_for(predicate, timeout, what):
     return serverctl.poll_until(predicate, timeout, what)
+
+
+def f32(value):
+    """value rounded to float32, as the server and the real[] column hold it."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def parse_array(text):
+    """A PostgreSQL real[] as psql prints it: {1.5,NULL,2} -> [1.5, None, 2.0]."""
+    if text == "":
+        return None
+    return [None if v == "NULL" else f32(float(v)) for v in text.strip("{}").split(",")]

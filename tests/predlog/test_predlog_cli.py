@@ -3,7 +3,6 @@ in the table once, with the inputs read and the predictions written, whatever th
 database that is down leaves the rows in the spool for the next run."""
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverctl  # noqa: E402,F401  (leak check of tracked processes)
 import pgctl  # noqa: E402
+from pgctl import f32, parse_array  # noqa: E402
 
 pgctl.skip_unless_installed()
 
@@ -30,14 +30,6 @@ def setUpModule():
 def tearDownModule():
     if PG is not None:
         PG.destroy()
-
-
-def f32(value):
-    return struct.unpack("f", struct.pack("f", value))[0]
-
-
-def parse_array(text):
-    return [None if v == "NULL" else f32(float(v)) for v in text.strip("{}").split(",")]
 
 
 class CliPredictionLog(unittest.TestCase):

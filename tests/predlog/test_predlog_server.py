@@ -10,7 +10,6 @@ import os
 import random
 import shutil
 import signal
-import struct
 import sys
 import tempfile
 import threading
@@ -22,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serverctl  # noqa: E402
 from serverctl import ServerProcess  # noqa: E402
 import pgctl  # noqa: E402
+from pgctl import f32, parse_array  # noqa: E402
 
 pgctl.skip_unless_installed()
 
@@ -42,20 +42,8 @@ def tearDownModule():
         PG.destroy()
 
 
-def f32(value):
-    """value rounded to float32, as the server and the real[] column hold it."""
-    return struct.unpack("f", struct.pack("f", value))[0]
-
-
 def random_row(rng, missing=0.1):
     return [None if rng.random() < missing else round(rng.uniform(0, 8), 2) for _ in FEATURES]
-
-
-def parse_array(text):
-    """A PostgreSQL real[] as psql prints it: {1.5,NULL,2} -> [1.5, None, 2.0]."""
-    if text == "":
-        return None
-    return [None if v == "NULL" else f32(float(v)) for v in text.strip("{}").split(",")]
 
 
 class Load:
