@@ -61,11 +61,13 @@ struct front_conn *front_conn_of(const struct mg_connection *conn)
  * request handler from a callback, so it needs them writable. */
 static struct mg_connection *writable_connection(const struct mg_connection *conn)
 {
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr): dropping const on purpose, see above */
 	return (struct mg_connection *)(uintptr_t)conn;
 }
 
 static struct mg_request_info *writable_info(const struct mg_request_info *info)
 {
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr): dropping const on purpose, see above */
 	return (struct mg_request_info *)(uintptr_t)info;
 }
 
@@ -322,6 +324,7 @@ static void rescue(const struct mg_connection *conn, struct front_conn *c)
 	if (target.form == TARGET_ABSOLUTE) {
 		/* the part after the authority is written in place, as CivetWeb does for its own
 		 * targets: query split off, path URL-decoded */
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr): the target points into the request */
 		char *path = (char *)(uintptr_t)target.path;
 		char *query = strchr(path, '?');
 		if (query != NULL) {

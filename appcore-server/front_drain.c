@@ -124,8 +124,13 @@ static void wake_accept_loops(void)
 		comm = fopen(path, "re");
 		if (comm == NULL)
 			continue;
-		if (fgets(name, sizeof(name), comm) != NULL && strncmp(name, "civetweb-master", 15) == 0)
-			syscall(SYS_tgkill, (long)getpid(), atol(entry->d_name), FRONT_WAKE_SIGNAL);
+		if (fgets(name, sizeof(name), comm) != NULL && strncmp(name, "civetweb-master", 15) == 0) {
+			char *end;
+			long tid = strtol(entry->d_name, &end, 10);
+
+			if (*end == '\0' && tid > 0)
+				syscall(SYS_tgkill, (long)getpid(), tid, FRONT_WAKE_SIGNAL);
+		}
 		fclose(comm);
 	}
 	closedir(tasks);

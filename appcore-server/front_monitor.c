@@ -147,7 +147,7 @@ static void scan(struct front *front)
 		if (is_slow(state, now - atomic_load(&c->since_ns)))
 			views[c->pool->id].slow++;
 	}
-	for (int p = 0; p < front->num_pools; p++) {
+	for (int p = 0; p < front->num_pools && p < POOL_COUNT; p++) {
 		struct front_pool *pool = &front->pools[p];
 		int backlog = atomic_load(&pool->listener_closed)
 				  ? 0
@@ -176,7 +176,7 @@ static void scan(struct front *front)
 	memset(&policy, 0, sizeof(policy));
 	policy.shed_ns = SHED_HEADERS_NS;
 	policy.min_rate = SHED_BODY_MIN_RATE;
-	for (int p = 0; p < front->num_pools; p++)
+	for (int p = 0; p < front->num_pools && p < POOL_COUNT; p++)
 		policy.shed[p] = views[p].waiting;
 	count_unattached(front, before);
 	front_orphans_scan(front, &policy, now, &counts);
@@ -184,9 +184,9 @@ static void scan(struct front *front)
 	front->last_orphan_scan_ns = now;
 	/* every orphan belongs to a slot before its first request or waits in CivetWeb's queue;
 	 * slots change during the scan, so take the larger count */
-	for (int p = 0; p < front->num_pools; p++)
+	for (int p = 0; p < front->num_pools && p < POOL_COUNT; p++)
 		queued[p] = counts.seen_before[p] - (before[p] > after[p] ? before[p] : after[p]);
-	for (int p = 0; p < front->num_pools; p++) {
+	for (int p = 0; p < front->num_pools && p < POOL_COUNT; p++) {
 		if (queued[p] > 0 && front->pools[p].queued == 0 &&
 		    appcore_log_enabled(front->app->log, APPCORE_LOG_DEBUG)) {
 			appcore_log_field fields[] = {

@@ -135,7 +135,7 @@ AVX512 static void rows512(const appcore_model *m, const float *rows, size_t cou
 		_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
 		_mm512_set1_epi32(nf));
 
-	for (size_t r = 0; r < count; r += 16 * V512) {
+	for (size_t r = 0; r < count; r += (size_t)16 * V512) {
 		const size_t vectors = (count - r) / 16 < V512 ? (count - r) / 16 : V512;
 		const float *block = rows + r * (size_t)nf;
 		__m512i rowoff[V512];
@@ -186,14 +186,14 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
 	__m512i fv[16];
 	__m512 tv[16];
 
-	for (unsigned j = 0; j < n; j++) {
+	for (size_t j = 0; j < n; j++) {
 		fv[j] = _mm512_loadu_si512(feature + j * AC_LANES);
 		tv[j] = _mm512_loadu_ps(threshold + j * AC_LANES);
 	}
 	for (unsigned bit = 1; bit < n; bit *= 2) {
 		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
 
-		for (unsigned j = 0; j < n / (2 * bit); j++) {
+		for (size_t j = 0; j < n / (2 * bit); j++) {
 			fv[j] = _mm512_mask_blend_epi32(odd, fv[2 * j], fv[2 * j + 1]);
 			tv[j] = _mm512_mask_blend_ps(odd, tv[2 * j], tv[2 * j + 1]);
 		}
@@ -419,7 +419,7 @@ AVX2 static void rows256(const appcore_model *m, const float *rows, size_t count
 	const __m256i lanes = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
 						 _mm256_set1_epi32(nf));
 
-	for (size_t r = 0; r < count; r += 8 * V256) {
+	for (size_t r = 0; r < count; r += (size_t)8 * V256) {
 		const size_t vectors = (count - r) / 8 < V256 ? (count - r) / 8 : V256;
 		const float *block = rows + r * (size_t)nf;
 		__m256i rowoff[V256];

@@ -148,9 +148,11 @@ int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows
 					m ? m->kernel : AC_KERNEL_REFERENCE, out, err);
 }
 
+/* NOLINTBEGIN(readability-non-const-parameter): out is written through job.out */
 int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t num_rows,
 			     appcore_output_kind kind, size_t tree_begin, size_t tree_end,
 			     appcore_pool *pool, ac_kernel kernel, float *out, appcore_error *err)
+/* NOLINTEND(readability-non-const-parameter) */
 {
 	struct job j;
 	size_t threads, chunks;
@@ -183,8 +185,8 @@ int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t n
 	threads = appcore_pool_num_threads(pool);
 	if (threads > 1 && num_rows * (m->num_trees ? m->num_trees : 1) < POOL_MIN_WORK)
 		threads = 1;
-	chunks = threads == 1 ? 1 : threads * 4;
-	j.chunk_rows = (num_rows + chunks - 1) / chunks;
+	chunks = threads <= 1 ? 1 : threads * 4;
+	j.chunk_rows = (num_rows + chunks - 1) / chunks; /* >= 1: num_rows > 0 here */
 	if (j.block > 0)
 		j.chunk_rows = (j.chunk_rows + j.block - 1) / j.block * j.block;
 	chunks = (num_rows + j.chunk_rows - 1) / j.chunk_rows;

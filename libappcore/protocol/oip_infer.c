@@ -549,8 +549,11 @@ static int answer(appcore_response *out, const appcore_model *model, const float
 			appcore_response_dispose(out);
 			rc = ac_error_set(err, APPCORE_ENOMEM, "out of memory");
 		} else {
-			memcpy(block, rows, a->rows * nf * sizeof(float));
-			memcpy(block + a->rows * nf, a->values[0], a->rows * width * sizeof(float));
+			if (a->rows > 0 && rows != NULL && a->values[0] != NULL) {
+				memcpy(block, rows, a->rows * nf * sizeof(float));
+				memcpy(block + a->rows * nf, a->values[0],
+				       a->rows * width * sizeof(float));
+			}
 			out->inputs = block;
 			out->outputs = block + a->rows * nf;
 			out->output_size = width;

@@ -589,10 +589,18 @@ static bool same_versions(const struct ac_repo_entry *a, const struct ac_repo_en
 	return true;
 }
 
+/* Member by member: the struct has padding, whose bytes memcmp would compare too. */
+static bool same_options(const appcore_predict_options *a, const appcore_predict_options *b)
+{
+	return a->version == b->version && a->output == b->output &&
+	       a->max_batch_rows == b->max_batch_rows && a->iteration_begin == b->iteration_begin &&
+	       a->iteration_end == b->iteration_end && a->keep_rows == b->keep_rows &&
+	       a->pool == b->pool;
+}
+
 static bool same_entry(const struct ac_repo_entry *a, const struct ac_repo_entry *b)
 {
-	if (a == NULL || b == NULL || !same_versions(a, b) ||
-	    memcmp(&a->options, &b->options, sizeof(a->options)) != 0 ||
+	if (a == NULL || b == NULL || !same_versions(a, b) || !same_options(&a->options, &b->options) ||
 	    a->num_problems != b->num_problems)
 		return false;
 	for (size_t i = 0; i < a->num_problems; i++)
