@@ -394,8 +394,11 @@ class FileModel(unittest.TestCase):
                 server.send_signal(signal.SIGHUP)
                 poll_until(lambda: server.json("GET", "/model")[2]["objective"] == "multi:softmax",
                            timeout=60, what="the new model")
-                self.assertEqual("".join(server.lines).count('"msg":"model loaded"'), 2)
+                # the line is logged around the swap and read by another thread: wait for it
+                poll_until(lambda: "".join(server.lines).count('"msg":"model loaded"') >= 2,
+                           timeout=60, what="the second load's log line")
                 self.assertEqual(server.stop(), 0)
+                self.assertEqual("".join(server.lines).count('"msg":"model loaded"'), 2)
             finally:
                 server.kill()
 
