@@ -171,7 +171,7 @@ int front_start(struct front **out, struct app *app, int any_port, appcore_error
 	const struct server_settings *settings = &app->settings;
 	int ops = settings->ops_port != 0;
 	struct front *front;
-	int rc;
+	int rc, e;
 
 	*out = NULL;
 	tune_allocator();
@@ -224,8 +224,12 @@ int front_start(struct front **out, struct app *app, int any_port, appcore_error
 		rc = start_pool(&front->pools[POOL_OPS], any_port ? 0 : (int)settings->ops_port,
 				err);
 	/* last: the monitor reads what start_pool found (ports, listening sockets) */
-	if (rc == APPCORE_OK && front_monitor_start(front) != 0)
-		rc = appcore_error_set(err, APPCORE_ENOMEM, "cannot start the connection monitor");
+	if (rc == APPCORE_OK && (e = front_monitor_start(front)) != 0)
+		/* EAGAIN here is usually a container's pids limit below server.threads */
+		rc = appcore_error_set(err, APPCORE_ENOMEM,
+				       "cannot start the connection monitor: %s (a process or "
+				       "thread limit below server.threads?)",
+				       strerror(e));
 	if (rc != APPCORE_OK) {
 		for (int p = 0; p < front->num_pools; p++)
 			front_stop_pool(&front->pools[p]);

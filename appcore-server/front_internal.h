@@ -165,6 +165,7 @@ void front_orphans_scan(struct front *front, const struct orphan_policy *policy,
 enum front_cut front_orphan_take(struct front *front, int fd);
 
 /* front_monitor.c */
+/* 0, or the pthread error that stopped it */
 int front_monitor_start(struct front *front);
 void front_monitor_stop(struct front *front);
 

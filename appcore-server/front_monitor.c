@@ -231,24 +231,25 @@ static void *monitor_main(void *arg)
 int front_monitor_start(struct front *front)
 {
 	pthread_condattr_t attr;
+	int e;
 
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
+	if ((e = pthread_condattr_init(&attr)) != 0)
+		return e;
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (pthread_cond_init(&front->monitor_wake, &attr) != 0) {
+	if ((e = pthread_cond_init(&front->monitor_wake, &attr)) != 0) {
 		pthread_condattr_destroy(&attr);
-		return -1;
+		return e;
 	}
 	pthread_condattr_destroy(&attr);
-	if (pthread_mutex_init(&front->monitor_lock, NULL) != 0) {
+	if ((e = pthread_mutex_init(&front->monitor_lock, NULL)) != 0) {
 		pthread_cond_destroy(&front->monitor_wake);
-		return -1;
+		return e;
 	}
 	front->monitor_stop = 0;
-	if (pthread_create(&front->monitor, NULL, monitor_main, front) != 0) {
+	if ((e = pthread_create(&front->monitor, NULL, monitor_main, front)) != 0) {
 		pthread_mutex_destroy(&front->monitor_lock);
 		pthread_cond_destroy(&front->monitor_wake);
-		return -1;
+		return e;
 	}
 	front->monitor_started = 1;
 	return 0;

@@ -36,7 +36,7 @@ printf 'FROM %s\nLABEL appcore.test.release=2\n' "$IMAGE" >"$work/Dockerfile.goo
 docker build -q -t "$good2" -f "$work/Dockerfile.good" "$work" >/dev/null
 : >"$work/empty.so"
 id=$(docker create "$IMAGE")
-lib=$(docker export "$id" | tar -t | grep 'libappcore\.so\.0\.[0-9]' || true)
+lib=$(docker export "$id" | tar -t | grep -E 'libappcore\.so\.[0-9]+\.[0-9]+\.[0-9]+$' || true)
 docker rm "$id" >/dev/null
 [[ -n $lib ]] || fail "cannot find libappcore in $IMAGE"
 printf 'FROM %s\nCOPY empty.so /%s\n' "$IMAGE" "$lib" >"$work/Dockerfile.broken"

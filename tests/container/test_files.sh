@@ -72,10 +72,11 @@ if published != ["nginx"]:
 api = services["api"]
 if not api.get("read_only") or "healthcheck" not in api or api.get("restart") != "unless-stopped":
     errors.append("api: read_only, healthcheck and restart: unless-stopped required")
-# read-only, except the prediction log's spool (a named volume the server must write)
-spool = "/var/lib/appcore/prediction-log"
-if not all(str(v).endswith(":ro") or spool in str(v) for v in api["volumes"]):
-    errors.append(f"api: mounts must be read-only (the spool aside): {api['volumes']}")
+# read-only, except the named volumes the server must write: the prediction log's spool and
+# the batch jobs' shared directory (uploads split into chunks, results)
+writable = ("/var/lib/appcore/prediction-log", "/var/lib/appcore/jobs")
+if not all(str(v).endswith(":ro") or any(w in str(v) for w in writable) for v in api["volumes"]):
+    errors.append(f"api: mounts must be read-only (the spool and jobs aside): {api['volumes']}")
 if api["networks"].keys() != {"backend"} or not doc["networks"]["backend"].get("internal"):
     errors.append("api must be only on the internal backend network")
 for name in ("nginx", "prometheus"):
