@@ -34,6 +34,12 @@
 #   APPCORE_NGINX_RATE_PER_IP, APPCORE_NGINX_BURST_PER_IP, APPCORE_NGINX_CONN_PER_IP
 #                              client limits of the proxy (see deploy/nginx/entrypoint.sh), read
 #                              when the proxy is created
+#   APPCORE_NGINX_API_THREADS  server.threads of the deployed server (default 64, the image's):
+#                              the proxy keeps at most 3/4 of it as idle keep-alive connections.
+#                              Set it to the smallest --threads you deploy: a pool larger than
+#                              the server's threads makes the server shed idle connections, and
+#                              a POST that races the shedding is answered 503. Read when the
+#                              proxy is created
 # Exit codes: 0 deployed (or nothing to do), 1 deploy failed (the live container, if any, still
 # serves), 2 usage error.
 set -euo pipefail
@@ -228,6 +234,7 @@ if ! running "$proxy"; then
 		-v "$nginx_dir:/etc/nginx/appcore:ro" -v "$state:/run/appcore-upstreams" \
 		-e APPCORE_NGINX_UPSTREAM="$new:8000" -e APPCORE_NGINX_UPSTREAM_FILE="$upstream_file" \
 		-e APPCORE_NGINX_RATE_PER_IP -e APPCORE_NGINX_BURST_PER_IP -e APPCORE_NGINX_CONN_PER_IP \
+		-e APPCORE_NGINX_API_THREADS="${APPCORE_NGINX_API_THREADS:-64}" \
 		--entrypoint /bin/sh "$proxy_image" /etc/nginx/appcore/entrypoint.sh -g 'daemon off;' >/dev/null
 fi
 

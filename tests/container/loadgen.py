@@ -20,6 +20,10 @@ closes idle client connections on every graceful reload (a deploy switch, a chan
   more on a fresh connection, as curl does ("Connection died, retrying a fresh connect"); nothing
   was answered, so nothing was processed twice (counted as "retried_fresh"). A request that fails
   on a fresh connection, or fails again, is a failure.
+- a 503 with Retry-After whose error code is not_ready says the request was refused unread (the
+  server closed the connection while it arrived, e.g. an idle upstream connection being shed):
+  it is sent once more on a fresh connection, as a client honouring Retry-After would, and
+  counted as "retried_refused" so the report shows it. A second refusal is a failure.
 Exit status 0 when every request got a 2xx, 1 otherwise, 2 on usage errors.
 """
 import argparse
@@ -57,6 +61,7 @@ def main():
     sent = [0]
     idle_closed = [0]
     retried = [0]
+    retried_refused = [0]
     stop = threading.Event()
     started = time.monotonic()
 
@@ -108,6 +113,13 @@ def main():
                     conn.close()
                     conn = None
                     break
+                if (response.status == 503 and response.getheader("retry-after") and
+                        b'"code":"not_ready"' in data and attempt == 1):
+                    conn.close()
+                    conn = None
+                    with lock:
+                        retried_refused[0] += 1
+                    continue
                 elapsed = time.monotonic() - t0
                 with lock:
                     statuses[response.status] = statuses.get(response.status, 0) + 1
@@ -140,7 +152,7 @@ def main():
     non_2xx = sum(n for s, n in statuses.items() if not 200 <= s < 300)
     summary = {
         "sent": sent[0], "answered": answered, "non_2xx": non_2xx,
-        "failed": sum(failures.values()), "idle_closed": idle_closed[0], "retried_fresh": retried[0], "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "failed": sum(failures.values()), "idle_closed": idle_closed[0], "retried_fresh": retried[0], "retried_refused": retried_refused[0], "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "failures": failures, "seconds": round(duration, 1),
         "rate": round(answered / duration, 1) if duration else 0,
         "latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},

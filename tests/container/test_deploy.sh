@@ -48,6 +48,8 @@ cp "$ROOT/examples/models/iris.json" "$work/models/flowers.json"
 chmod -R a+rX "$work"
 printf 'APPCORE_MODEL_PATH=/usr/share/appcore/models/flowers.json\nAPPCORE_MODEL_NAME=flowers\n' >"$work/app.env"
 export APPCORE_DEPLOY_MODELS_DIR=$work/models APPCORE_DEPLOY_ENV_FILE=$work/app.env
+# the proxy's keep-alive pool sized for the smallest server.threads deployed below (--threads 32)
+export APPCORE_NGINX_API_THREADS=32
 
 base=http://127.0.0.1:$port
 live() { docker ps --filter "label=appcore.deploy=$name" --format '{{.Names}}'; }
