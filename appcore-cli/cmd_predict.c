@@ -231,32 +231,24 @@ int cmd_predict(int argc, char **argv)
 		if (loaded.predict_threads != 1 &&
 		    appcore_pool_new(&pool, loaded.predict_threads, &err) != APPCORE_OK) {
 			fprintf(stderr, "appcore-cli predict: %s\n", err.message);
-			cli_model_release(&loaded);
-			if (in != stdin)
-				fclose(in);
-			return CLI_EXIT_FAILURE;
-		}
-		loaded.options.pool = pool;
-		if ((rc = cli_predlog_open(&log, config_path, flags, loaded.model, kind)) !=
-		    CLI_EXIT_OK) {
-			appcore_pool_free(pool);
-			cli_model_release(&loaded);
-			if (in != stdin)
-				fclose(in);
-			return rc;
-		}
-		loaded.options.keep_rows = log.log != NULL;
-		if (strcmp(format, "json") == 0)
-			rc = predict_request(loaded.model, &loaded.options, in, &log);
-		else
-			rc = predict_stream(loaded.model, &loaded.options,
-					    strcmp(format, "csv") == 0 ? STREAM_CSV : STREAM_NDJSON,
-					    in, stdout, isatty(STDERR_FILENO) == 1, &log);
-		if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_FAILURE;
-		cli_predlog_close(&log);
-		cli_model_release(&loaded);
+		} else if ((rc = cli_predlog_open(&log, config_path, flags, loaded.model, kind)) ==
+			   CLI_EXIT_OK) {
+			loaded.options.pool = pool;
+			loaded.options.keep_rows = log.log != NULL;
+			if (strcmp(format, "json") == 0)
+				rc = predict_request(loaded.model, &loaded.options, in, &log);
+			else
+				rc = predict_stream(loaded.model, &loaded.options,
+						    strcmp(format, "csv") == 0 ? STREAM_CSV
+									       : STREAM_NDJSON,
+						    in, stdout, isatty(STDERR_FILENO) == 1, &log);
+			if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
+				rc = CLI_EXIT_FAILURE;
+			cli_predlog_close(&log);
+		}
 		appcore_pool_free(pool);
+		cli_model_release(&loaded);
 	}
 	if (in != stdin)
 		fclose(in);
