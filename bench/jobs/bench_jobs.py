@@ -1,10 +1,12 @@
 """Batch-job throughput, all in one run: appcore-cli predict on a file (the single-process
 reference) against the same file as a job scored by 1 and by 2 appcore-cli worker processes,
-with a real redis-server and appcore-server (tests/jobs/jobsctl.py starts them).
+with a real redis-server and appcore-server (tests/jobs/jobsctl.py starts them). Each job runs
+twice: uploaded (POST text/csv), and named by input_path in the jobs directory (no upload
+competing with the workers for the two cores).
 
 A job's rate is rows / (finished_at - started_at): from the first chunk taken to the last one
 recorded, so it covers the queue, reading the chunks, scoring, writing and recording the
-results, but not the upload. Rounds interleave the three measurements so that the machine's
+results, but not the upload. Rounds interleave the measurements so that the machine's
 load drifts over all of them alike; the table gives the median and the best round.
 
 Run by bench/jobs.sh (which sets APPCORE_SERVER, APPCORE_CLI and APPCORE_SOURCE_DIR).
@@ -75,18 +77,26 @@ def ms(text):
     return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(text[20:23])
 
 
-def job_rate(stack, path, workers, threads):
+def job_rate(stack, path, workers, threads, by_path=False):
     """(rows/s of the job, rows per CPU second of its workers, upload seconds, CPU seconds of
-    Redis and of the server during the job)."""
+    Redis and of the server during the job). by_path: the job names the file in the jobs
+    directory instead of uploading it, so no upload competes with the workers for the cores."""
     cpu = children_cpu()
     redis_cpu, server_cpu = process_cpu(stack.redis.proc.pid), process_cpu(stack.server.proc.pid)
     for _ in range(workers):
         stack.add_worker({"APPCORE_JOBS_WORKER_THREADS": str(threads)})
     try:
-        with open(path, "rb") as f:
+        if by_path:
+            body = json.dumps({"model": stack.model, "format": "csv",
+                               "input_path": os.path.relpath(path, stack.jobs_dir)}).encode()
             submitted = time.monotonic()
-            job = stack.submit_ok(f.read())
-            upload = time.monotonic() - submitted
+            job = stack.submit_ok(body, content_type="application/json", query="")
+        else:
+            with open(path, "rb") as f:
+                body = f.read()
+            submitted = time.monotonic()
+            job = stack.submit_ok(body)
+        upload = time.monotonic() - submitted
         done = stack.wait_finished(job["id"], timeout=600)
         assert done["state"] == "succeeded", done
         seconds = (ms(done["finished_at"]) - ms(done["started_at"])) / 1000.0
@@ -109,7 +119,7 @@ def main():
     args = parser.parse_args()
     jobsctl.skip_without_redis()
 
-    names = ("cli", "2 cli", "1 worker", "2 workers")
+    names = ("cli", "2 cli", "1 worker", "2 workers", "1 worker, path", "2 workers, path")
     results = {name: [] for name in names}
     cpu = {name: [] for name in names}
     results.update({"uploads": [], "redis_cpu": [], "server_cpu": [], "load": [load()]})
@@ -135,18 +145,24 @@ def main():
             cpu_before = children_cpu()
             results["2 cli"].append(cli_pair_rate(stack, halves, args.rows))
             cpu["2 cli"].append(args.rows / (children_cpu() - cpu_before))
-            for name, workers in (("1 worker", 1), ("2 workers", 2)):
-                rate, per_cpu, upload, redis_cpu, server_cpu = job_rate(stack, path, workers, 1)
+            for name, workers, by_path in (("1 worker", 1, False), ("2 workers", 2, False),
+                                           ("1 worker, path", 1, True),
+                                           ("2 workers, path", 2, True)):
+                rate, per_cpu, upload, redis_cpu, server_cpu = job_rate(stack, path, workers, 1,
+                                                                        by_path)
                 results[name].append(rate)
                 cpu[name].append(per_cpu)
-                results["uploads"].append(upload)
+                if not by_path:
+                    results["uploads"].append(upload)
                 results["redis_cpu"].append(redis_cpu)
                 results["server_cpu"].append(server_cpu)
             results["load"].append(load())
             print(f"round {r + 1}: cli {results['cli'][-1]:,.0f} rows/s, "
                   f"2 cli {results['2 cli'][-1]:,.0f}, "
                   f"1 worker {results['1 worker'][-1]:,.0f}, "
-                  f"2 workers {results['2 workers'][-1]:,.0f} (load {results['load'][-1]})",
+                  f"2 workers {results['2 workers'][-1]:,.0f}, by path 1 worker "
+                  f"{results['1 worker, path'][-1]:,.0f}, 2 workers "
+                  f"{results['2 workers, path'][-1]:,.0f} (load {results['load'][-1]})",
                   file=sys.stderr)
     results["cpu"] = cpu
 
@@ -168,17 +184,26 @@ def main():
     print(f"| appcore-cli predict (reference) | {med('cli'):,.0f} | {best('cli'):,.0f} | 1.00 | "
           f"1.00 | {cmed('cli'):,.0f} | 1.00 |")
     for name, label in (("2 cli", "2 x appcore-cli predict, half the file each"),
-                        ("1 worker", "job, 1 worker"), ("2 workers", "job, 2 workers")):
+                        ("1 worker", "job (upload), 1 worker"),
+                        ("2 workers", "job (upload), 2 workers"),
+                        ("1 worker, path", "job (input_path), 1 worker"),
+                        ("2 workers, path", "job (input_path), 2 workers")):
         print(f"| {label} | {med(name):,.0f} | {best(name):,.0f} | "
               f"{med(name) / med('cli'):.2f} | {best(name) / best('cli'):.2f} | "
               f"{cmed(name):,.0f} | {cmed(name) / cmed('cli'):.2f} |")
     pairs = [w2 / w1 for w2, w1 in zip(results["2 workers"], results["1 worker"])]
+    path_pairs = [w2 / w1 for w2, w1 in zip(results["2 workers, path"],
+                                             results["1 worker, path"])]
     machine = [c2 / c1 for c2, c1 in zip(results["2 cli"], results["cli"])]
-    print(f"\nPer round, 2 workers / 1 worker: {', '.join(f'{x:.2f}' for x in pairs)}; "
+    print(f"\nPer round, 2 workers / 1 worker: {', '.join(f'{x:.2f}' for x in pairs)} "
+          f"(upload), {', '.join(f'{x:.2f}' for x in path_pairs)} (input_path); "
           f"2 CLIs / 1 CLI (what the machine gave two processes): "
           f"{', '.join(f'{x:.2f}' for x in machine)}")
     print(f"\n2 workers / 1 worker: {med('2 workers') / med('1 worker'):.2f} (median), "
-          f"{best('2 workers') / best('1 worker'):.2f} (best). One worker / CLI: "
+          f"{best('2 workers') / best('1 worker'):.2f} (best) uploaded; "
+          f"{med('2 workers, path') / med('1 worker, path'):.2f} (median), "
+          f"{best('2 workers, path') / best('1 worker, path'):.2f} (best) by input_path. "
+          f"One worker / CLI: "
           f"{med('1 worker') / med('cli'):.2f} (median), {best('1 worker') / best('cli'):.2f} "
           f"(best); per CPU second {cmed('1 worker') / cmed('cli'):.2f}. Upload and split: "
           f"{size / 1e6 / statistics.median(results['uploads']):.0f} MB/s (median). CPU per "
