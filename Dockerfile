@@ -67,7 +67,9 @@ FROM builder AS rootfs
 COPY deploy/appcore/config.yaml /rootfs/etc/appcore/config.yaml
 COPY deploy/image/sbom.py /usr/local/bin/appcore-sbom
 # Exactly what runs: the two programs, libappcore, the libraries ldd resolves for them (libc,
-# CivetWeb, Jansson, libfyaml, hiredis, the dynamic loader), a loader cache that knows
+# CivetWeb, Jansson, libfyaml, hiredis, the dynamic loader) and for libpq and libcrypto, which
+# libappcore loads with dlopen() when a prediction log is configured (so ldd of the programs
+# does not list them; libappcore/predlog/dynlib.h), a loader cache that knows
 # /usr/local/lib/<triplet>, the model, the config, passwd/group entries for the fixed non-root uid
 # and the batch jobs directory it owns (a named volume mounted there starts with that owner).
 RUN set -eu; \
@@ -76,10 +78,12 @@ RUN set -eu; \
 	mkdir -p /rootfs/usr/local/bin "/rootfs$libdir" /rootfs/usr/share/appcore/models /rootfs/etc; \
 	cp /stage/usr/local/bin/appcore-server /stage/usr/local/bin/appcore-cli /rootfs/usr/local/bin/; \
 	cp -P "/stage$libdir"/libappcore.so.0* "/rootfs$libdir/"; \
-	for bin in /rootfs/usr/local/bin/*; do \
+	{ for bin in /rootfs/usr/local/bin/* "/usr/lib/$multiarch/libpq.so.5" \
+			"/usr/lib/$multiarch/libcrypto.so.3"; do \
 		LD_LIBRARY_PATH="/rootfs$libdir" ldd "$bin" \
 			| awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'; \
-	done | grep -v "^/rootfs/" | sort -u | while read -r lib; do \
+	done; echo "/usr/lib/$multiarch/libpq.so.5"; echo "/usr/lib/$multiarch/libcrypto.so.3"; } \
+		| grep -v "^/rootfs/" | sort -u | while read -r lib; do \
 		cp -L --parents "$lib" /rootfs/; \
 	done; \
 	echo "$libdir" >/rootfs/etc/ld.so.conf; \

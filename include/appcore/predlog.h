@@ -159,6 +159,9 @@ APPCORE_API int appcore_predlog_options_from_config(appcore_predlog_options *opt
  * The threads block every signal, so a program that waits for signals with sigwait() keeps
  * receiving them.
  *
+ * libpq (libpq.so.5) is loaded by the first call, not when libappcore is: a process that
+ * never opens a log never maps libpq and the libraries it needs (about 5 MB of memory).
+ *
  * @param out receives the log; release it with appcore_predlog_close(). NULL on failure.
  * @return APPCORE_OK;
  *         APPCORE_ECONFIG: a missing or unparsable conninfo, an unreadable or empty password
@@ -166,6 +169,7 @@ APPCORE_API int appcore_predlog_options_from_config(appcore_predlog_options *opt
  *         APPCORE_EIO: the spool directory cannot be created, written or locked (another
  *         process uses it);
  *         APPCORE_EEXISTS: a metric name is already registered in @p options->metrics;
+ *         APPCORE_EUNAVAILABLE: libpq cannot be loaded (the message says why);
  *         APPCORE_EINVAL (NULL arguments, unknown options version), APPCORE_ENOMEM.
  */
 APPCORE_API int appcore_predlog_open(appcore_predlog **out, const appcore_predlog_options *options,
@@ -291,9 +295,13 @@ APPCORE_API int appcore_predlog_stats_get(appcore_predlog_stats *out, appcore_pr
  * A stable, non-secret id of an API key, for the `client` column: the first 16 hex digits of
  * the key's SHA-256. The same key always gives the same id; the id does not reveal the key.
  *
+ * The hash is OpenSSL's libcrypto (libcrypto.so.3), which libappcore loads on the first call
+ * rather than at start, like libpq for the log itself: processes without a prediction log
+ * never load either.
+ *
  * @param out receives APPCORE_PREDLOG_KEY_ID_SIZE bytes (16 hex digits and a NUL).
- * @return APPCORE_OK; APPCORE_EINVAL for NULL arguments; APPCORE_EINTERNAL if the hash
- *         fails. Thread-safe.
+ * @return APPCORE_OK; APPCORE_EINVAL for NULL arguments; APPCORE_EUNAVAILABLE if libcrypto
+ *         cannot be loaded; APPCORE_EINTERNAL if the hash fails. Thread-safe.
  */
 APPCORE_API int appcore_predlog_key_id(char *out, const char *key, size_t key_len);
 

@@ -143,6 +143,8 @@ static int append(appcore_predlog *log, struct active *a, struct pl_record **lis
 			return rc;
 		}
 		a->size += bytes;
+		/* counted before seq_spooled says so: whoever flush() lets go sees the count */
+		pl_count(log, PL_ROWS_SPOOLED, rows);
 		pthread_mutex_lock(&log->lock);
 		{
 			struct pl_segment *segment = pl_spool_find(&log->spool, a->id);
@@ -241,7 +243,6 @@ void *pl_flusher_main(void *arg)
 
 		error = append(log, &a, &list, &rows_written);
 		if (rows_written > 0) {
-			pl_count(log, PL_ROWS_SPOOLED, rows_written);
 			if (log->fsync && a.fd >= 0 && fdatasync(a.fd) != 0) {
 				char message[160];
 				snprintf(message, sizeof(message), "spool fsync failed: %s",

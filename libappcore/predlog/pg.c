@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "predlog/dynlib.h"
 #include "predlog/pg.h"
 #include "predlog/schema.h"
 
@@ -68,15 +69,22 @@ static int wait_socket(int sock, short events, int64_t deadline_ms, const atomic
 int pl_pg_check_conninfo(const char *conninfo, char *errbuf, size_t errsize)
 {
 	char *message = NULL;
-	PQconninfoOption *options = PQconninfoParse(conninfo, &message);
+	PQconninfoOption *options;
+	char why[256];
 
+	/* the log's first use of libpq: it is loaded here (dynlib.h) */
+	if (pl_libpq(why, sizeof(why)) == NULL) {
+		set_error(errbuf, errsize, "the prediction log needs libpq", why);
+		return -1;
+	}
+	options = pl_pq()->PQconninfoParse(conninfo, &message);
 	if (options == NULL) {
 		set_error(errbuf, errsize, "invalid connection string",
 			  message ? message : "out of memory");
-		PQfreemem(message);
+		pl_pq()->PQfreemem(message);
 		return -1;
 	}
-	PQconninfoFree(options);
+	pl_pq()->PQconninfoFree(options);
 	return 0;
 }
 
@@ -97,36 +105,41 @@ int pl_pg_connect(struct pl_pg **out, const char *conninfo, const char *password
 	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
 	struct pl_pg *pg;
 	PGconn *conn;
+	char why[256];
 
 	*out = NULL;
-	conn = PQconnectStartParams(keys, values, 1);
+	if (pl_libpq(why, sizeof(why)) == NULL) {
+		set_error(errbuf, errsize, "the prediction log needs libpq", why);
+		return PL_PG_DOWN;
+	}
+	conn = pl_pq()->PQconnectStartParams(keys, values, 1);
 	if (conn == NULL) {
 		set_error(errbuf, errsize, "cannot connect", "out of memory");
 		return PL_PG_DOWN;
 	}
-	if (PQstatus(conn) == CONNECTION_BAD)
+	if (pl_pq()->PQstatus(conn) == CONNECTION_BAD)
 		status = PGRES_POLLING_FAILED;
 	while (status != PGRES_POLLING_OK) {
 		if (status == PGRES_POLLING_FAILED) {
-			set_error(errbuf, errsize, "cannot connect", PQerrorMessage(conn));
-			PQfinish(conn);
+			set_error(errbuf, errsize, "cannot connect", pl_pq()->PQerrorMessage(conn));
+			pl_pq()->PQfinish(conn);
 			return PL_PG_DOWN;
 		}
-		if (wait_socket(PQsocket(conn), status == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+		if (wait_socket(pl_pq()->PQsocket(conn), status == PGRES_POLLING_READING ? POLLIN : POLLOUT,
 				deadline_ms, abort_at) != 0) {
 			set_error(errbuf, errsize, "cannot connect", "timed out");
-			PQfinish(conn);
+			pl_pq()->PQfinish(conn);
 			return PL_PG_DOWN;
 		}
-		status = PQconnectPoll(conn);
+		status = pl_pq()->PQconnectPoll(conn);
 	}
-	if (PQsetnonblocking(conn, 1) != 0 || (pg = calloc(1, sizeof(*pg))) == NULL) {
-		set_error(errbuf, errsize, "cannot connect", PQerrorMessage(conn));
-		PQfinish(conn);
+	if (pl_pq()->PQsetnonblocking(conn, 1) != 0 || (pg = calloc(1, sizeof(*pg))) == NULL) {
+		set_error(errbuf, errsize, "cannot connect", pl_pq()->PQerrorMessage(conn));
+		pl_pq()->PQfinish(conn);
 		return PL_PG_DOWN;
 	}
 	/* NOTICEs ("already exists, skipping") would go to stderr: the log says what matters */
-	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	pl_pq()->PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	pg->conn = conn;
 	*out = pg;
 	return PL_PG_OK;
@@ -136,19 +149,19 @@ void pl_pg_close(struct pl_pg *pg)
 {
 	if (pg == NULL)
 		return;
-	PQfinish(pg->conn);
+	pl_pq()->PQfinish(pg->conn);
 	free(pg);
 }
 
 int pl_pg_alive(struct pl_pg *pg)
 {
-	struct pollfd pfd = { PQsocket(pg->conn), POLLIN, 0 };
+	struct pollfd pfd = { pl_pq()->PQsocket(pg->conn), POLLIN, 0 };
 
-	if (PQstatus(pg->conn) != CONNECTION_OK)
+	if (pl_pq()->PQstatus(pg->conn) != CONNECTION_OK)
 		return 0;
-	if (poll(&pfd, 1, 0) > 0 && !PQconsumeInput(pg->conn))
+	if (poll(&pfd, 1, 0) > 0 && !pl_pq()->PQconsumeInput(pg->conn))
 		return 0;
-	return PQstatus(pg->conn) == CONNECTION_OK;
+	return pl_pq()->PQstatus(pg->conn) == CONNECTION_OK;
 }
 
 /* Send what libpq has buffered. */
@@ -156,10 +169,10 @@ static int flush_out(struct pl_pg *pg, int64_t deadline, const atomic_llong *abo
 {
 	int rc;
 
-	while ((rc = PQflush(pg->conn)) == 1) {
-		if (wait_socket(PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0)
+	while ((rc = pl_pq()->PQflush(pg->conn)) == 1) {
+		if (wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0)
 			return -1;
-		if (!PQconsumeInput(pg->conn))
+		if (!pl_pq()->PQconsumeInput(pg->conn))
 			return -1;
 	}
 	return rc == 0 ? 0 : -1;
@@ -170,12 +183,12 @@ static int flush_out(struct pl_pg *pg, int64_t deadline, const atomic_llong *abo
 static int next_result(struct pl_pg *pg, PGresult **res, int64_t deadline,
 		       const atomic_llong *abort_at)
 {
-	while (PQisBusy(pg->conn)) {
-		if (wait_socket(PQsocket(pg->conn), POLLIN, deadline, abort_at) != 0 ||
-		    !PQconsumeInput(pg->conn))
+	while (pl_pq()->PQisBusy(pg->conn)) {
+		if (wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN, deadline, abort_at) != 0 ||
+		    !pl_pq()->PQconsumeInput(pg->conn))
 			return -1;
 	}
-	*res = PQgetResult(pg->conn);
+	*res = pl_pq()->PQgetResult(pg->conn);
 	return 0;
 }
 
@@ -183,7 +196,7 @@ static int next_result(struct pl_pg *pg, PGresult **res, int64_t deadline,
  * anything else (a dropped table, a restarting server, a timeout) may not. */
 static int classify(const PGresult *res)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *state = res ? pl_pq()->PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return PL_PG_DUPLICATE;
@@ -208,29 +221,29 @@ static int run(struct pl_pg *pg, const char *sql, struct run_out *out, int64_t d
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (!PQsendQuery(pg->conn, sql) || flush_out(pg, deadline, abort_at) != 0) {
-		set_error(errbuf, errsize, "database connection lost", PQerrorMessage(pg->conn));
+	if (!pl_pq()->PQsendQuery(pg->conn, sql) || flush_out(pg, deadline, abort_at) != 0) {
+		set_error(errbuf, errsize, "database connection lost", pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
 	for (;;) {
 		if (next_result(pg, &res, deadline, abort_at) != 0) {
 			set_error(errbuf, errsize, "database did not answer in time",
-				  PQstatus(pg->conn) == CONNECTION_BAD ? PQerrorMessage(pg->conn)
+				  pl_pq()->PQstatus(pg->conn) == CONNECTION_BAD ? pl_pq()->PQerrorMessage(pg->conn)
 								      : NULL);
 			return PL_PG_DOWN;
 		}
 		if (res == NULL)
 			break;
-		switch (PQresultStatus(res)) {
+		switch (pl_pq()->PQresultStatus(res)) {
 		case PGRES_COMMAND_OK:
 		case PGRES_TUPLES_OK:
-			if (out != NULL && !out->has_tuples && PQcmdTuples(res)[0] != '\0') {
-				out->tuples = strtoull(PQcmdTuples(res), NULL, 10);
+			if (out != NULL && !out->has_tuples && pl_pq()->PQcmdTuples(res)[0] != '\0') {
+				out->tuples = strtoull(pl_pq()->PQcmdTuples(res), NULL, 10);
 				out->has_tuples = true;
 			}
-			if (out != NULL && !out->has_scalar && PQntuples(res) > 0 &&
-			    PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
-				out->scalar = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			if (out != NULL && !out->has_scalar && pl_pq()->PQntuples(res) > 0 &&
+			    pl_pq()->PQnfields(res) > 0 && !pl_pq()->PQgetisnull(res, 0, 0)) {
+				out->scalar = strtoll(pl_pq()->PQgetvalue(res, 0, 0), NULL, 10);
 				out->has_scalar = true;
 			}
 			break;
@@ -238,16 +251,16 @@ static int run(struct pl_pg *pg, const char *sql, struct run_out *out, int64_t d
 			if (rc == PL_PG_OK) {
 				rc = classify(res);
 				set_error(errbuf, errsize, "database error",
-					  PQresultErrorMessage(res));
+					  pl_pq()->PQresultErrorMessage(res));
 			}
 			break;
 		}
-		PQclear(res);
+		pl_pq()->PQclear(res);
 	}
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
+	if (pl_pq()->PQstatus(pg->conn) != CONNECTION_OK) {
 		if (rc == PL_PG_OK)
 			set_error(errbuf, errsize, "database connection lost",
-				  PQerrorMessage(pg->conn));
+				  pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
 	return rc;
@@ -289,11 +302,11 @@ int pl_pg_prepare(struct pl_pg *pg, int *version, int64_t deadline,
 
 		if (m->version <= *version)
 			continue;
-		description = PQescapeLiteral(pg->conn, m->description, strlen(m->description));
+		description = pl_pq()->PQescapeLiteral(pg->conn, m->description, strlen(m->description));
 		size = strlen(m->sql) + (description ? strlen(description) : 0) + 128;
 		sql = malloc(size);
 		if (description == NULL || sql == NULL) {
-			PQfreemem(description);
+			pl_pq()->PQfreemem(description);
 			free(sql);
 			set_error(errbuf, errsize, "schema migration", "out of memory");
 			rc = PL_PG_DOWN;
@@ -303,7 +316,7 @@ int pl_pg_prepare(struct pl_pg *pg, int *version, int64_t deadline,
 			 "%s;\nINSERT INTO appcore_schema_migrations (version, description) "
 			 "VALUES (%d, %s)",
 			 m->sql, m->version, description);
-		PQfreemem(description);
+		pl_pq()->PQfreemem(description);
 		rc = run(pg, sql, NULL, deadline, abort_at, errbuf, errsize);
 		free(sql);
 		if (rc == PL_PG_OK)
@@ -311,7 +324,7 @@ int pl_pg_prepare(struct pl_pg *pg, int *version, int64_t deadline,
 	}
 	if (rc == PL_PG_OK)
 		rc = run(pg, "COMMIT", NULL, deadline, abort_at, errbuf, errsize);
-	else if (PQstatus(pg->conn) == CONNECTION_OK)
+	else if (pl_pq()->PQstatus(pg->conn) == CONNECTION_OK)
 		rollback(pg, deadline, abort_at);
 	if (rc == PL_PG_OK)
 		rc = run(pg,
@@ -334,45 +347,45 @@ static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t
 
 	snprintf(command, sizeof(command), "COPY %s (" PL_COPY_COLUMNS ") FROM STDIN", table);
 	*copied = 0;
-	if (!PQsendQuery(pg->conn, command) ||
+	if (!pl_pq()->PQsendQuery(pg->conn, command) ||
 	    flush_out(pg, deadline, abort_at) != 0 || next_result(pg, &res, deadline, abort_at) != 0) {
-		set_error(errbuf, errsize, "database connection lost", PQerrorMessage(pg->conn));
+		set_error(errbuf, errsize, "database connection lost", pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
-	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+	if (res == NULL || pl_pq()->PQresultStatus(res) != PGRES_COPY_IN) {
 		set_error(errbuf, errsize, "COPY failed",
-			  res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn));
+			  res ? pl_pq()->PQresultErrorMessage(res) : pl_pq()->PQerrorMessage(pg->conn));
 		rc = res ? classify(res) : PL_PG_DOWN;
-		PQclear(res);
+		pl_pq()->PQclear(res);
 		while (next_result(pg, &res, deadline, abort_at) == 0 && res != NULL)
-			PQclear(res);
+			pl_pq()->PQclear(res);
 		return rc;
 	}
-	PQclear(res);
+	pl_pq()->PQclear(res);
 	for (size_t done = 0; done < len;) {
 		size_t piece = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
 
-		sent = PQputCopyData(pg->conn, data + done, (int)piece);
+		sent = pl_pq()->PQputCopyData(pg->conn, data + done, (int)piece);
 		if (sent == 1) {
 			done += piece;
 			continue;
 		}
-		if (sent < 0 || wait_socket(PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0 ||
-		    !PQconsumeInput(pg->conn)) {
+		if (sent < 0 || wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0 ||
+		    !pl_pq()->PQconsumeInput(pg->conn)) {
 			set_error(errbuf, errsize, "database connection lost during COPY",
-				  PQerrorMessage(pg->conn));
+				  pl_pq()->PQerrorMessage(pg->conn));
 			return PL_PG_DOWN;
 		}
 	}
-	while ((sent = PQputCopyEnd(pg->conn, NULL)) == 0) {
-		if (wait_socket(PQsocket(pg->conn), POLLOUT, deadline, abort_at) != 0) {
+	while ((sent = pl_pq()->PQputCopyEnd(pg->conn, NULL)) == 0) {
+		if (wait_socket(pl_pq()->PQsocket(pg->conn), POLLOUT, deadline, abort_at) != 0) {
 			set_error(errbuf, errsize, "database did not answer in time", NULL);
 			return PL_PG_DOWN;
 		}
 	}
 	if (sent < 0 || flush_out(pg, deadline, abort_at) != 0) {
 		set_error(errbuf, errsize, "database connection lost during COPY",
-			  PQerrorMessage(pg->conn));
+			  pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
 	for (;;) {
@@ -382,13 +395,13 @@ static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t
 		}
 		if (res == NULL)
 			break;
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == PL_PG_OK) {
+		if (pl_pq()->PQresultStatus(res) != PGRES_COMMAND_OK && rc == PL_PG_OK) {
 			rc = classify(res);
-			set_error(errbuf, errsize, "COPY failed", PQresultErrorMessage(res));
-		} else if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-			*copied = strtoull(PQcmdTuples(res), NULL, 10);
+			set_error(errbuf, errsize, "COPY failed", pl_pq()->PQresultErrorMessage(res));
+		} else if (pl_pq()->PQresultStatus(res) == PGRES_COMMAND_OK) {
+			*copied = strtoull(pl_pq()->PQcmdTuples(res), NULL, 10);
 		}
-		PQclear(res);
+		pl_pq()->PQclear(res);
 	}
 	return rc;
 }
@@ -419,7 +432,7 @@ int pl_pg_write_batch(struct pl_pg *pg, const char *copy, size_t len, unsigned l
 			return PL_PG_DOWN; /* the outcome is unknown: resend */
 	}
 	if (rc != PL_PG_DUPLICATE) {
-		if (rc == PL_PG_REJECTED && PQstatus(pg->conn) == CONNECTION_OK)
+		if (rc == PL_PG_REJECTED && pl_pq()->PQstatus(pg->conn) == CONNECTION_OK)
 			rollback(pg, deadline, abort_at);
 		return rc;
 	}
@@ -437,7 +450,7 @@ int pl_pg_write_batch(struct pl_pg *pg, const char *copy, size_t len, unsigned l
 		*inserted = out.tuples;
 		return PL_PG_OK;
 	}
-	if (rc != PL_PG_DOWN && PQstatus(pg->conn) == CONNECTION_OK)
+	if (rc != PL_PG_DOWN && pl_pq()->PQstatus(pg->conn) == CONNECTION_OK)
 		rollback(pg, deadline, abort_at);
 	return rc == PL_PG_DUPLICATE ? PL_PG_REJECTED : rc;
 }

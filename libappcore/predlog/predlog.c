@@ -10,9 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "core/error_internal.h"
+#include "predlog/dynlib.h"
 #include "predlog/pg.h"
 #include "predlog/predlog_internal.h"
 
@@ -239,6 +238,11 @@ static int check_options(const appcore_predlog_options *o, appcore_error *err)
 		return ac_error_set(err, APPCORE_ECONFIG,
 				    "prediction_log.url: a PostgreSQL connection URL is required "
 				    "(or APPCORE_PREDICTION_LOG_URL)");
+	/* libpq is loaded here, by the first log a process opens (dynlib.h) */
+	if (pl_libpq(problem, sizeof(problem)) == NULL)
+		return ac_error_set(err, APPCORE_EUNAVAILABLE,
+				    "the prediction log needs libpq (Debian package libpq5): %s",
+				    problem);
 	if (pl_pg_check_conninfo(o->conninfo, problem, sizeof(problem)) != 0)
 		return ac_error_set(err, APPCORE_ECONFIG, "prediction_log.url: %s", problem);
 	if (o->spool_dir == NULL || o->spool_dir[0] == '\0')
@@ -593,10 +597,15 @@ int appcore_predlog_key_id(char *out, const char *key, size_t key_len)
 	static const char hex[] = "0123456789abcdef";
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int digest_len = 0;
+	const struct pl_libcrypto *crypto;
 
 	if (out == NULL || (key == NULL && key_len > 0))
 		return APPCORE_EINVAL;
-	if (EVP_Digest(key ? key : "", key_len, digest, &digest_len, EVP_sha256(), NULL) != 1 ||
+	/* libcrypto is loaded on the first call (dynlib.h) */
+	if ((crypto = pl_libcrypto(NULL, 0)) == NULL)
+		return APPCORE_EUNAVAILABLE;
+	if (crypto->EVP_Digest(key ? key : "", key_len, digest, &digest_len, crypto->EVP_sha256(),
+			       NULL) != 1 ||
 	    digest_len < 8)
 		return APPCORE_EINTERNAL;
 	for (size_t i = 0; i < 8; i++) {

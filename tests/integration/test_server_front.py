@@ -407,6 +407,24 @@ class GracefulStop(unittest.TestCase):
 
 
 class Memory(unittest.TestCase):
+    def test_idle_server_loads_no_database_libraries_and_stays_under_10_mb(self):
+        # libpq and libcrypto (and Kerberos, LDAP, GnuTLS behind them) are loaded only when a
+        # prediction log is opened (libappcore/predlog/dynlib.h); linked, they cost ~5 MB
+        server = start()
+        self.addCleanup(server.kill)
+        with open(f"/proc/{server.proc.pid}/maps") as maps:
+            mapped = {line.split()[-1].rsplit("/", 1)[-1] for line in maps
+                      if len(line.split()) >= 6}
+        for library in ("libpq.so.5", "libcrypto.so.3", "libssl.so.3", "libgnutls.so.30",
+                        "libldap-2.5.so.0", "libgssapi_krb5.so.2"):
+            self.assertFalse(any(name.startswith(library) for name in mapped),
+                             f"{library} is mapped: {sorted(mapped)}")
+        if os.environ.get("APPCORE_SANITIZE", "none") != "none" or \
+                os.environ.get("APPCORE_COVERAGE") == "true":
+            self.skipTest("RSS of an instrumented build")
+        # the goal: < 10 MB idle with the default 64 threads
+        self.assertLess(rss_kib(server.proc.pid) * 1024, 10 * 1000 * 1000)
+
     @unittest.skipIf(os.environ.get("APPCORE_SANITIZE", "none") != "none",
                      "RSS under a sanitizer measures the sanitizer's allocator")
     def test_rss_stays_bounded_after_large_bodies_on_64_connections(self):
