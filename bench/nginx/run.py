@@ -60,9 +60,12 @@ def wait_port(port, proc, what):
 
 
 def deploy_threads():
-    text = open(os.path.join(ROOT, "deploy", "appcore", "config.yaml")).read()
-    match = re.search(r"(?m)^\s+threads:\s*(\d+)", text)
-    return match.group(1) if match else "64"
+    """The api's threads in the shipped compose stack (its default for APPCORE_SERVER_THREADS,
+    which the api and nginx's keep-alive pool both follow)."""
+    text = open(os.path.join(ROOT, "docker-compose.yml")).read()
+    match = re.search(r"APPCORE_SERVER_THREADS:-(\d+)", text)
+    assert match, "docker-compose.yml: no APPCORE_SERVER_THREADS default"
+    return match.group(1)
 
 
 def start_appcore(port, access_log="true"):
@@ -99,7 +102,8 @@ class Nginx:
         env = dict(os.environ, APPCORE_NGINX_CONF_DIR=conf,
                    APPCORE_NGINX_RUN_DIR=os.path.join(self.dir, "run"),
                    APPCORE_NGINX_UPSTREAM=upstream, APPCORE_NGINX_RATE_PER_IP="10000000",
-                   APPCORE_NGINX_BURST_PER_IP="10000000", APPCORE_NGINX_CONN_PER_IP="60000")
+                   APPCORE_NGINX_BURST_PER_IP="10000000", APPCORE_NGINX_CONN_PER_IP="60000",
+                   APPCORE_NGINX_API_THREADS=THREADS or deploy_threads())
         self.proc = subprocess.Popen(["sh", os.path.join(NGINX_DIR, "entrypoint.sh")], env=env,
                                      stdout=open(os.path.join(self.dir, "access.log"), "w"),
                                      stderr=open(os.path.join(self.dir, "error.log"), "w"))
