@@ -4,13 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/opensslv.h>
+
 #include "predlog/dynlib.h"
 
 /* The sonames of the libraries the headers above describe. libpq's has been 5 since
  * PostgreSQL 8.0; libcrypto's follows OpenSSL's major version, checked here against the
  * header this file was compiled with. */
 #define LIBPQ_SONAME "libpq.so.5"
-#if OPENSSL_VERSION_MAJOR != 3
+#if defined(OPENSSL_VERSION_MAJOR) && OPENSSL_VERSION_MAJOR != 3
 #error "dynlib.c names libcrypto.so.3: update LIBCRYPTO_SONAME for this OpenSSL"
 #endif
 #define LIBCRYPTO_SONAME "libcrypto.so.3"

@@ -47,7 +47,8 @@
 	X(EVP_Digest)                                                                         \
 	X(EVP_sha256)
 
-#define PL_DYNLIB_MEMBER(name) __typeof__(&name) name;
+/* a declaration: the name cannot be parenthesised */
+#define PL_DYNLIB_MEMBER(name) __typeof__(&name) name; /* NOLINT(bugprone-macro-parentheses) */
 
 struct pl_libpq {
 	PL_LIBPQ_FUNCTIONS(PL_DYNLIB_MEMBER)
