@@ -13,4 +13,4 @@ meson compile -C "$build" >/dev/null
 # CK_FORK=no keeps Check's tests in the process valgrind watches
 CK_FORK=no meson test -C "$build" --print-errorlogs --suite unit --suite fuzz-replay \
 	--timeout-multiplier 10 \
-	--wrap "valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 --quiet"
+	--wrap "valgrind --suppressions=$PWD/tests/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 --quiet"
