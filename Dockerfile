@@ -78,11 +78,13 @@ RUN set -eu; \
 	mkdir -p /rootfs/usr/local/bin "/rootfs$libdir" /rootfs/usr/share/appcore/models /rootfs/etc; \
 	cp /stage/usr/local/bin/appcore-server /stage/usr/local/bin/appcore-cli /rootfs/usr/local/bin/; \
 	cp -P "/stage$libdir"/libappcore.so.0* "/rootfs$libdir/"; \
-	{ for bin in /rootfs/usr/local/bin/* "/usr/lib/$multiarch/libpq.so.5" \
-			"/usr/lib/$multiarch/libcrypto.so.3"; do \
+	dlopened=$(ldconfig -p | awk '$1 == "libpq.so.5" || $1 == "libcrypto.so.3" { print $NF }' \
+		| sort -u); \
+	[ "$(echo "$dlopened" | wc -l)" = 2 ] || { echo "libpq.so.5 or libcrypto.so.3 not found"; exit 1; }; \
+	{ for bin in /rootfs/usr/local/bin/* $dlopened; do \
 		LD_LIBRARY_PATH="/rootfs$libdir" ldd "$bin" \
 			| awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'; \
-	done; echo "/usr/lib/$multiarch/libpq.so.5"; echo "/usr/lib/$multiarch/libcrypto.so.3"; } \
+	done; echo "$dlopened"; } \
 		| grep -v "^/rootfs/" | sort -u | while read -r lib; do \
 		cp -L --parents "$lib" /rootfs/; \
 	done; \
