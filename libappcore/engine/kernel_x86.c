@@ -186,14 +186,18 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
 	__m512i fv[16];
 	__m512 tv[16];
 
+#pragma GCC unroll 16
 	for (size_t j = 0; j < n; j++) {
 		fv[j] = _mm512_loadu_si512(feature + j * AC_LANES);
 		tv[j] = _mm512_loadu_ps(threshold + j * AC_LANES);
 	}
-	for (unsigned bit = 1; bit < n; bit *= 2) {
+	/* halves, not n / (2 * bit): GCC at -O2 does not unroll this and kept a division */
+#pragma GCC unroll 4
+	for (unsigned bit = 1, half = n / 2; half > 0; bit *= 2, half /= 2) {
 		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
 
-		for (size_t j = 0; j < n / (2 * bit); j++) {
+#pragma GCC unroll 8
+		for (size_t j = 0; j < half; j++) {
 			fv[j] = _mm512_mask_blend_epi32(odd, fv[2 * j], fv[2 * j + 1]);
 			tv[j] = _mm512_mask_blend_ps(odd, tv[2 * j], tv[2 * j + 1]);
 		}
