@@ -69,6 +69,14 @@ static int heap_qualifies(const appcore_model *m, size_t *splits, size_t *leaves
 	       *splits < UINT32_MAX && *leaves < UINT32_MAX;
 }
 
+/* Memory starting on a cache line: a group's lane vectors are 64 bytes, and a vector that
+ * straddles two lines loads at half the rate (measured on AMD Zen: 1 a cycle instead of 2),
+ * which is what a single row's walk is bound by. Freed with free(). */
+static void *alloc_lines(size_t size)
+{
+	return aligned_alloc(64, (size + 63) / 64 * 64);
+}
+
 /* Tree lanes (layout.h) for every group of 16 trees shallow enough. */
 static int build_lanes(const appcore_model *m, ac_layout *l)
 {
@@ -94,8 +102,8 @@ static int build_lanes(const appcore_model *m, ac_layout *l)
 		if (deepest <= AC_LANES_MAX_DEPTH)
 			entries += (((size_t)1 << deepest) - 1) * AC_LANES;
 	}
-	l->lane_feature = malloc((entries ? entries : 1) * sizeof(*l->lane_feature));
-	l->lane_threshold = malloc((entries ? entries : 1) * sizeof(*l->lane_threshold));
+	l->lane_feature = alloc_lines((entries ? entries : 1) * sizeof(*l->lane_feature));
+	l->lane_threshold = alloc_lines((entries ? entries : 1) * sizeof(*l->lane_threshold));
 	if (l->lane_feature == NULL || l->lane_threshold == NULL)
 		return 0;
 	for (size_t g = 0; g < groups; g++) {
