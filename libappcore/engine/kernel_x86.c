@@ -283,6 +283,37 @@ level512(const uint32_t *feature, const float *threshold, unsigned k, __m512i p,
 /* Most lane groups walked together by walk512. */
 #define WALK512_GROUPS 4
 
+/* Level k of the G lane groups g.. for one row: each group of at least k + 1 levels moves its
+ * lanes' positions p[] one level down. */
+__attribute__((always_inline)) AVX512 static inline void
+level512_groups(const appcore_model *m, const __m512 *row, const float *values, size_t g,
+		size_t G, const unsigned *depth, unsigned k, __m512i *p)
+{
+	const ac_layout *l = m->layout;
+	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
+	const __m512i one = _mm512_set1_epi32(1);
+	const int wide = m->num_features > 32;
+
+#pragma GCC unroll 4
+	for (size_t i = 0; i < G; i++) {
+		__m512i f;
+		__m512 th, x;
+
+		if (k >= depth[i])
+			continue;
+		level512(l->lane_feature + l->lane_begin[g + i],
+			 l->lane_threshold + l->lane_begin[g + i], k, p[i], &f, &th);
+		x = row != NULL ? value512(row, wide, f)
+				: _mm512_i32gather_ps(_mm512_and_si512(f, mask), values, 4);
+		const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
+		const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+		const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
+
+		p[i] = _mm512_add_epi32(p[i], p[i]);
+		p[i] = _mm512_mask_add_epi32(p[i], (__mmask16)(ge | (nan & dr)), p[i], one);
+	}
+}
+
 /* One row through the G lane groups g.. (layout.h's tree lanes), level by level, the groups
  * side by side: a group's walk is a chain of dependent steps (mux, permute, compare), and
  * stepping G groups at each level puts G chains in flight, where one group at a time left the
@@ -295,9 +326,6 @@ walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g
 	size_t last, unsigned D, __m512 *leaves)
 {
 	const ac_layout *l = m->layout;
-	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
-	const __m512i one = _mm512_set1_epi32(1);
-	const int wide = m->num_features > 32;
 	__m512i p[WALK512_GROUPS];
 	unsigned depth[WALK512_GROUPS], deepest = 0;
 
@@ -307,28 +335,19 @@ walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g
 		depth[i] = l->lane_depth[g + i];
 		deepest = depth[i] > deepest ? depth[i] : deepest;
 	}
-	/* D, when given, is the deepest of the groups' depths */
-	deepest = D ? D : deepest;
-#pragma GCC unroll 8
-	for (unsigned k = 0; k < deepest; k++) {
-#pragma GCC unroll 4
-		for (size_t i = 0; i < G; i++) {
-			__m512i f;
-			__m512 th, x;
-
-			if (k >= depth[i])
-				continue;
-			level512(l->lane_feature + l->lane_begin[g + i],
-				 l->lane_threshold + l->lane_begin[g + i], k, p[i], &f, &th);
-			x = row != NULL ? value512(row, wide, f)
-					: _mm512_i32gather_ps(_mm512_and_si512(f, mask), values, 4);
-			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
-			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
-
-			p[i] = _mm512_add_epi32(p[i], p[i]);
-			p[i] = _mm512_mask_add_epi32(p[i], (__mmask16)(ge | (nan & dr)), p[i], one);
-		}
+	if (D > 0) {
+		/* D, the deepest of the groups' depths, is at most 4 (WALK512_MAX_DEPTH); written
+		 * out, as clang does not unroll a loop here under sanitizers */
+		level512_groups(m, row, values, g, G, depth, 0, p);
+		if (D > 1)
+			level512_groups(m, row, values, g, G, depth, 1, p);
+		if (D > 2)
+			level512_groups(m, row, values, g, G, depth, 2, p);
+		if (D > 3)
+			level512_groups(m, row, values, g, G, depth, 3, p);
+	} else {
+		for (unsigned k = 0; k < deepest; k++)
+			level512_groups(m, row, values, g, G, depth, k, p);
 	}
 #pragma GCC unroll 4
 	for (size_t i = 0; i < G; i++)
@@ -341,6 +360,7 @@ walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g
  * specialising depths 5 and 6 too gained 7 % on t1000 for 73 KB more code). Rows of up to 64
  * features in registers, wider ones gathered. */
 #define WALK512_MAX_DEPTH 4
+_Static_assert(WALK512_MAX_DEPTH == 4, "walk512 writes out levels 0-3 for a given depth");
 #define WALK512_AT(G, D)                                                                       \
 	__attribute__((noinline)) AVX512 static void walk512_##G##_##D(                        \
 		const appcore_model *m, const __m512 *regs, const float *row, size_t g,         \
