@@ -358,14 +358,17 @@ walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g
  * depth D up to WALK512_MAX_DEPTH, where every level unrolls into straight code (6 % faster
  * than a switch per level on t50), and one per G for deeper groups (levels by a switch:
  * specialising depths 5 and 6 too gained 7 % on t1000 for 73 KB more code). Rows of up to 64
- * features in registers, wider ones gathered. */
+ * features come in registers, by value (through memory every permute reloaded them: 4 %
+ * slower on t50); wider ones are gathered. */
 #define WALK512_MAX_DEPTH 4
 _Static_assert(WALK512_MAX_DEPTH == 4, "walk512 writes out levels 0-3 for a given depth");
 #define WALK512_AT(G, D)                                                                       \
 	__attribute__((noinline)) AVX512 static void walk512_##G##_##D(                        \
-		const appcore_model *m, const __m512 *regs, const float *row, size_t g,         \
-		size_t last, __m512 *leaves)                                                    \
+		const appcore_model *m, __m512 r0, __m512 r1, __m512 r2, __m512 r3,             \
+		const float *row, size_t g, size_t last, __m512 *leaves)                        \
 	{                                                                                      \
+		const __m512 regs[4] = { r0, r1, r2, r3 };                                     \
+                                                                                               \
 		if (m->num_features <= 64)                                                     \
 			walk512(m, regs, row, g, G, last, D, leaves);                          \
 		else                                                                           \
@@ -382,8 +385,8 @@ WALK512_DEPTHS(2)
 WALK512_DEPTHS(3)
 WALK512_DEPTHS(4)
 
-typedef void (*walk512_fn)(const appcore_model *m, const __m512 *regs, const float *row,
-			   size_t g, size_t last, __m512 *leaves);
+typedef void (*walk512_fn)(const appcore_model *m, __m512 r0, __m512 r1, __m512 r2, __m512 r3,
+			   const float *row, size_t g, size_t last, __m512 *leaves);
 
 /* [G - 1][D]; D 0 stands for deeper groups, whose depth the walk reads. */
 static const walk512_fn walk512_table[WALK512_GROUPS][WALK512_MAX_DEPTH + 1] = {
@@ -440,8 +443,10 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 		ac_kernel_heap_trees(m, row, tree_begin, tree_end, margin);
 		return;
 	}
-	for (size_t i = 0; i < 4 && nf <= 64; i++) {
-		const size_t have = nf > 16 * i ? nf - 16 * i : 0;
+	/* the row in registers, handed to the walks by value so that they stay there (unused
+	 * beyond 64 features, where values are gathered) */
+	for (size_t i = 0; i < 4; i++) {
+		const size_t have = nf <= 64 && nf > 16 * i ? nf - 16 * i : 0;
 
 		regs[i] = _mm512_maskz_loadu_ps(
 			(__mmask16)(have >= 16 ? 0xFFFF : (1u << have) - 1), row + 16 * i);
@@ -471,7 +476,7 @@ AVX512 static void trees512(const appcore_model *m, const float *row, size_t tre
 			continue;
 		}
 		walk512_table[groups - 1][deepest <= WALK512_MAX_DEPTH ? deepest : 0](
-			m, regs, row, t / AC_LANES, last, leaves);
+			m, regs[0], regs[1], regs[2], regs[3], row, t / AC_LANES, last, leaves);
 		for (size_t i = 0; i < groups; i++) {
 			count = i + 1 == groups ? last : AC_LANES;
 			/* a constant count for whole groups, so that path unrolls */
