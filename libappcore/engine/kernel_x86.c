@@ -243,6 +243,27 @@ AVX512 static inline __m512 leaves512(const ac_layout *l, size_t g, size_t count
 	return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, leaf, l->leaf, 4);
 }
 
+/* Entry p of n leaf vectors (layout.h's leaf lanes) for each lane, by blends on the bits of
+ * p, lowest first, like mux512. */
+__attribute__((always_inline)) AVX512 static inline __m512 leafmux512(const float *leaf,
+								      unsigned n, __m512i p)
+{
+	__m512 v[1u << AC_LANE_LEAVES_MAX_DEPTH];
+
+#pragma GCC unroll 16
+	for (size_t j = 0; j < n; j++)
+		v[j] = _mm512_loadu_ps(leaf + j * AC_LANES);
+#pragma GCC unroll 4
+	for (unsigned bit = 1, half = n / 2; half > 0; bit *= 2, half /= 2) {
+		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
+
+#pragma GCC unroll 8
+		for (size_t j = 0; j < half; j++)
+			v[j] = _mm512_mask_blend_ps(odd, v[2 * j], v[2 * j + 1]);
+	}
+	return v[0];
+}
+
 /* Level k's splits for lanes at positions p of group tables `feature`/`threshold`: the first
  * 5 levels by mux512, deeper ones gathered. */
 __attribute__((always_inline)) AVX512 static inline void
@@ -350,8 +371,13 @@ walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g
 			level512_groups(m, row, values, g, G, depth, k, p);
 	}
 #pragma GCC unroll 4
-	for (size_t i = 0; i < G; i++)
-		leaves[i] = leaves512(l, g + i, i + 1 == G ? last : AC_LANES, p[i]);
+	for (size_t i = 0; i < G; i++) {
+		/* blends from the leaf lanes where the depth is known here, else a gather */
+		if (D > 0 && depth[i] == D && l->lane_leaf_begin[g + i] != UINT32_MAX)
+			leaves[i] = leafmux512(l->lane_leaf + l->lane_leaf_begin[g + i], 1u << D, p[i]);
+		else
+			leaves[i] = leaves512(l, g + i, i + 1 == G ? last : AC_LANES, p[i]);
+	}
 }
 
 /* walk512 as functions of their own (trees512 stays small): one per number of groups G and
