@@ -303,6 +303,11 @@ static const struct shape {
 	{ 5, 14, 70, 8, 1 },   /* too deep: no heap layout */
 	{ 3, 2, 0, 2000, 2 },  /* wide rows */
 	{ 150, 5, 20, 12, 2 }, /* more trees than a lane group, rows beyond a stack of margins */
+	/* one row, lane groups walked together (kernel_x86.c's walk512): */
+	{ 66, 4, 15, 40, 1 },  /* a run of 4 groups, then a 2-tree partial group alone */
+	{ 35, 2, 0, 70, 2 },   /* 3 groups with a partial one, row values gathered */
+	{ 100, 6, 30, 20, 1 }, /* deeper than the unrolled walks, 4-tree partial group */
+	{ 17, 3, 40, 9, 1 },   /* a group and one tree */
 };
 
 START_TEST(test_random_models)

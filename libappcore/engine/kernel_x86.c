@@ -10,9 +10,11 @@
  * depth in steps (layout.h), so lanes never diverge. The first level needs no gather (every
  * row starts at the root). Each row's margin gets the trees' leaves in tree order.
  *
- * One row: lanes are trees. 16 (8) trees walk at once, each lane stopping at its own depth
- * (masked gathers, so a finished lane reads nothing); their leaves are then added to the
- * margins in tree order. */
+ * One row: lanes are trees. Up to 4 groups of 16 trees walk side by side, level by level,
+ * reading their splits from per-group tables (layout.h's tree lanes) with blends and the row's
+ * values from registers with permutes; their leaves are then added to the margins in tree
+ * order. A single row is bound by vector loads (two a cycle when a vector sits in one cache
+ * line, one when it straddles two: layout.c aligns the tables). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -186,14 +188,18 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
 	__m512i fv[16];
 	__m512 tv[16];
 
+#pragma GCC unroll 16
 	for (size_t j = 0; j < n; j++) {
 		fv[j] = _mm512_loadu_si512(feature + j * AC_LANES);
 		tv[j] = _mm512_loadu_ps(threshold + j * AC_LANES);
 	}
-	for (unsigned bit = 1; bit < n; bit *= 2) {
+	/* halves, not n / (2 * bit): GCC at -O2 does not unroll this and kept a division */
+#pragma GCC unroll 4
+	for (unsigned bit = 1, half = n / 2; half > 0; bit *= 2, half /= 2) {
 		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
 
-		for (size_t j = 0; j < n / (2 * bit); j++) {
+#pragma GCC unroll 8
+		for (size_t j = 0; j < half; j++) {
 			fv[j] = _mm512_mask_blend_epi32(odd, fv[2 * j], fv[2 * j + 1]);
 			tv[j] = _mm512_mask_blend_ps(odd, tv[2 * j], tv[2 * j + 1]);
 		}
@@ -202,94 +208,228 @@ mux512(const uint32_t *feature, const float *threshold, unsigned n, __m512i p, _
 	*th = tv[0];
 }
 
-/* One row through group g's 16 trees (layout.h's tree lanes): splits of the first 5 levels by
- * mux512, deeper ones gathered; the row's value by a permute of the row held in registers
- * (`row`, rows of up to 64 features) or gathered from `values`; leaves by one gather. The 16
- * leaves then go to the margins in tree order. */
-__attribute__((always_inline)) AVX512 static inline void
-lanes512(const appcore_model *m, const __m512 *row, const float *values, size_t g, size_t count,
-	 float *margin)
+/* row[f] for each lane, the row held in registers: features 0-31 in row[0..1], 32-63 in
+ * row[2..3] (read only when wide). */
+AVX512 static inline __m512 value512(const __m512 *row, int wide, __m512i f)
+{
+	const __m512 low = _mm512_permutex2var_ps(row[0], f, row[1]);
+
+	if (!wide)
+		return low;
+	return _mm512_mask_blend_ps(_mm512_test_epi32_mask(f, _mm512_set1_epi32(32)), low,
+				    _mm512_permutex2var_ps(row[2], f, row[3]));
+}
+
+/* The 16 (count) leaves of group g once the row reached position p of the group's deepest
+ * level: a tree shallower than the group reached its leaf (depth - its depth) levels above.
+ * Lanes past count are 0. */
+AVX512 static inline __m512 leaves512(const ac_layout *l, size_t g, size_t count, __m512i p)
 {
 	const __mmask16 valid = (__mmask16)(count >= AC_LANES ? 0xFFFF : (1u << count) - 1);
-	const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
-	const ac_layout *l = m->layout;
-	const unsigned depth = l->lane_depth[g];
-	const uint32_t *feature = l->lane_feature + l->lane_begin[g];
-	const float *threshold = l->lane_threshold + l->lane_begin[g];
 	const size_t t = g * AC_LANES;
+	uint8_t depths[AC_LANES] = { 0 };
+	const uint8_t *from = l->depth + t;
+
+	if (count < AC_LANES) {
+		for (size_t k = 0; k < count; k++)
+			depths[k] = l->depth[t + k];
+		from = depths;
+	}
+	const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)from));
+	const __m512i shift = _mm512_sub_epi32(_mm512_set1_epi32((int)l->lane_depth[g]), own);
+	const __m512i leaf = _mm512_add_epi32(_mm512_maskz_loadu_epi32(valid, l->leaf_begin + t),
+					      _mm512_srlv_epi32(p, shift));
+
+	return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, leaf, l->leaf, 4);
+}
+
+/* Entry p of n leaf vectors (layout.h's leaf lanes) for each lane, by blends on the bits of
+ * p, lowest first, like mux512. */
+__attribute__((always_inline)) AVX512 static inline __m512 leafmux512(const float *leaf,
+								      unsigned n, __m512i p)
+{
+	__m512 v[1u << AC_LANE_LEAVES_MAX_DEPTH];
+
+#pragma GCC unroll 16
+	for (size_t j = 0; j < n; j++)
+		v[j] = _mm512_loadu_ps(leaf + j * AC_LANES);
+#pragma GCC unroll 4
+	for (unsigned bit = 1, half = n / 2; half > 0; bit *= 2, half /= 2) {
+		const __mmask16 odd = _mm512_test_epi32_mask(p, _mm512_set1_epi32((int)bit));
+
+#pragma GCC unroll 8
+		for (size_t j = 0; j < half; j++)
+			v[j] = _mm512_mask_blend_ps(odd, v[2 * j], v[2 * j + 1]);
+	}
+	return v[0];
+}
+
+/* Level k's splits for lanes at positions p of group tables `feature`/`threshold`: the first
+ * 5 levels by mux512, deeper ones gathered. */
+__attribute__((always_inline)) AVX512 static inline void
+level512(const uint32_t *feature, const float *threshold, unsigned k, __m512i p, __m512i *f,
+	 __m512 *th)
+{
+	const size_t at = (((size_t)1 << k) - 1) * AC_LANES;
+
+	switch (k) {
+	case 0:
+		mux512(feature + at, threshold + at, 1, p, f, th);
+		break;
+	case 1:
+		mux512(feature + at, threshold + at, 2, p, f, th);
+		break;
+	case 2:
+		mux512(feature + at, threshold + at, 4, p, f, th);
+		break;
+	case 3:
+		mux512(feature + at, threshold + at, 8, p, f, th);
+		break;
+	case 4:
+		mux512(feature + at, threshold + at, 16, p, f, th);
+		break;
+	default: {
+		/* 32 or more splits per lane: split p of lane i is entry 16p + i */
+		const __m512i lane =
+			_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+		const __m512i at_p = _mm512_add_epi32(_mm512_slli_epi32(p, 4), lane);
+
+		*f = _mm512_i32gather_epi32(at_p, feature + at, 4);
+		*th = _mm512_i32gather_ps(at_p, threshold + at, 4);
+		break;
+	}
+	}
+}
+
+/* Most lane groups walked together by walk512. */
+#define WALK512_GROUPS 4
+
+/* Level k of the G lane groups g.. for one row: each group of at least k + 1 levels moves its
+ * lanes' positions p[] one level down. */
+__attribute__((always_inline)) AVX512 static inline void
+level512_groups(const appcore_model *m, const __m512 *row, const float *values, size_t g,
+		size_t G, const unsigned *depth, unsigned k, __m512i *p)
+{
+	const ac_layout *l = m->layout;
+	const __m512i mask = _mm512_set1_epi32((int)AC_HEAP_FEATURE_MASK);
 	const __m512i one = _mm512_set1_epi32(1);
-	__m512i p = _mm512_setzero_si512(), f;
-	__m512 th;
+	const int wide = m->num_features > 32;
+
+#pragma GCC unroll 4
+	for (size_t i = 0; i < G; i++) {
+		__m512i f;
+		__m512 th, x;
+
+		if (k >= depth[i])
+			continue;
+		level512(l->lane_feature + l->lane_begin[g + i],
+			 l->lane_threshold + l->lane_begin[g + i], k, p[i], &f, &th);
+		x = row != NULL ? value512(row, wide, f)
+				: _mm512_i32gather_ps(_mm512_and_si512(f, mask), values, 4);
+		const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
+		const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+		const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
+
+		p[i] = _mm512_add_epi32(p[i], p[i]);
+		p[i] = _mm512_mask_add_epi32(p[i], (__mmask16)(ge | (nan & dr)), p[i], one);
+	}
+}
+
+/* One row through the G lane groups g.. (layout.h's tree lanes), level by level, the groups
+ * side by side: a group's walk is a chain of dependent steps (mux, permute, compare), and
+ * stepping G groups at each level puts G chains in flight, where one group at a time left the
+ * CPU waiting on each. The row's value comes from registers (`row`, rows of up to 64
+ * features) or is gathered from `values`. The last group has `last` trees (it may be the
+ * model's partial one); the groups' leaves go to leaves[]. G and D (the deepest group's
+ * depth, or 0: read it) are constants at every call, so the loops unroll. */
+__attribute__((always_inline)) AVX512 static inline void
+walk512(const appcore_model *m, const __m512 *row, const float *values, size_t g, size_t G,
+	size_t last, unsigned D, __m512 *leaves)
+{
+	const ac_layout *l = m->layout;
+	__m512i p[WALK512_GROUPS];
+	unsigned depth[WALK512_GROUPS], deepest = 0;
+
+#pragma GCC unroll 4
+	for (size_t i = 0; i < G; i++) {
+		p[i] = _mm512_setzero_si512();
+		depth[i] = l->lane_depth[g + i];
+		deepest = depth[i] > deepest ? depth[i] : deepest;
+	}
+	if (D > 0) {
+		/* D, the deepest of the groups' depths, is at most 4 (WALK512_MAX_DEPTH); written
+		 * out, as clang does not unroll a loop here under sanitizers */
+		level512_groups(m, row, values, g, G, depth, 0, p);
+		if (D > 1)
+			level512_groups(m, row, values, g, G, depth, 1, p);
+		if (D > 2)
+			level512_groups(m, row, values, g, G, depth, 2, p);
+		if (D > 3)
+			level512_groups(m, row, values, g, G, depth, 3, p);
+	} else {
+		for (unsigned k = 0; k < deepest; k++)
+			level512_groups(m, row, values, g, G, depth, k, p);
+	}
+#pragma GCC unroll 4
+	for (size_t i = 0; i < G; i++) {
+		/* blends from the leaf lanes where the depth is known here, else a gather */
+		if (D > 0 && depth[i] == D && l->lane_leaf_begin[g + i] != UINT32_MAX)
+			leaves[i] = leafmux512(l->lane_leaf + l->lane_leaf_begin[g + i], 1u << D, p[i]);
+		else
+			leaves[i] = leaves512(l, g + i, i + 1 == G ? last : AC_LANES, p[i]);
+	}
+}
+
+/* walk512 as functions of their own (trees512 stays small): one per number of groups G and
+ * depth D up to WALK512_MAX_DEPTH, where every level unrolls into straight code (6 % faster
+ * than a switch per level on t50), and one per G for deeper groups (levels by a switch:
+ * specialising depths 5 and 6 too gained 7 % on t1000 for 73 KB more code). Rows of up to 64
+ * features come in registers, by value (through memory every permute reloaded them: 4 %
+ * slower on t50); wider ones are gathered. */
+#define WALK512_MAX_DEPTH 4
+_Static_assert(WALK512_MAX_DEPTH == 4, "walk512 writes out levels 0-3 for a given depth");
+#define WALK512_AT(G, D)                                                                       \
+	__attribute__((noinline)) AVX512 static void walk512_##G##_##D(                        \
+		const appcore_model *m, __m512 r0, __m512 r1, __m512 r2, __m512 r3,             \
+		const float *row, size_t g, size_t last, __m512 *leaves)                        \
+	{                                                                                      \
+		const __m512 regs[4] = { r0, r1, r2, r3 };                                     \
+                                                                                               \
+		if (m->num_features <= 64)                                                     \
+			walk512(m, regs, row, g, G, last, D, leaves);                          \
+		else                                                                           \
+			walk512(m, NULL, row, g, G, last, D, leaves);                          \
+	}
+#define WALK512_DEPTHS(G)                                                                      \
+	WALK512_AT(G, 0)                                                                       \
+	WALK512_AT(G, 1)                                                                       \
+	WALK512_AT(G, 2)                                                                       \
+	WALK512_AT(G, 3)                                                                       \
+	WALK512_AT(G, 4)
+WALK512_DEPTHS(1)
+WALK512_DEPTHS(2)
+WALK512_DEPTHS(3)
+WALK512_DEPTHS(4)
+
+typedef void (*walk512_fn)(const appcore_model *m, __m512 r0, __m512 r1, __m512 r2, __m512 r3,
+			   const float *row, size_t g, size_t last, __m512 *leaves);
+
+/* [G - 1][D]; D 0 stands for deeper groups, whose depth the walk reads. */
+static const walk512_fn walk512_table[WALK512_GROUPS][WALK512_MAX_DEPTH + 1] = {
+#define WALK512_ROW(G)                                                                         \
+	{ walk512_##G##_0, walk512_##G##_1, walk512_##G##_2, walk512_##G##_3, walk512_##G##_4 }
+	WALK512_ROW(1), WALK512_ROW(2), WALK512_ROW(3), WALK512_ROW(4)
+#undef WALK512_ROW
+};
+
+/* Add the leaves of trees [t, t + count) to the margins, one at a time in tree order
+ * (XGBoost's float32 order). */
+AVX512 static inline void add512_lanes(const appcore_model *m, __m512 leaves, size_t t,
+				       size_t count, float *margin)
+{
 	float v[AC_LANES];
 
-	for (unsigned k = 0; k < depth; k++) {
-		const size_t at = (((size_t)1 << k) - 1) * AC_LANES;
-
-		switch (k) {
-		case 0:
-			mux512(feature + at, threshold + at, 1, p, &f, &th);
-			break;
-		case 1:
-			mux512(feature + at, threshold + at, 2, p, &f, &th);
-			break;
-		case 2:
-			mux512(feature + at, threshold + at, 4, p, &f, &th);
-			break;
-		case 3:
-			mux512(feature + at, threshold + at, 8, p, &f, &th);
-			break;
-		case 4:
-			mux512(feature + at, threshold + at, 16, p, &f, &th);
-			break;
-		default: {
-			/* 32 or more splits per lane: split p of lane i is entry 16p + i */
-			const __m512i at_p = _mm512_add_epi32(_mm512_slli_epi32(p, 4), lane);
-
-			f = _mm512_i32gather_epi32(at_p, feature + at, 4);
-			th = _mm512_i32gather_ps(at_p, threshold + at, 4);
-			break;
-		}
-		}
-		{
-			__m512 x;
-
-			if (row != NULL) {
-				/* row[f]: features 0-31 from row[0..1], 32-63 from row[2..3] */
-				const __m512 low = _mm512_permutex2var_ps(row[0], f, row[1]);
-				const __m512 high = _mm512_permutex2var_ps(row[2], f, row[3]);
-
-				x = _mm512_mask_blend_ps(_mm512_test_epi32_mask(f, _mm512_set1_epi32(32)),
-							 low, high);
-			} else {
-				x = _mm512_i32gather_ps(_mm512_and_si512(f, mask), values, 4);
-			}
-			const __mmask16 ge = _mm512_cmp_ps_mask(x, th, _CMP_GE_OQ);
-			const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-			const __mmask16 dr = _mm512_cmplt_epi32_mask(f, _mm512_setzero_si512());
-
-			p = _mm512_add_epi32(p, p);
-			p = _mm512_mask_add_epi32(p, (__mmask16)(ge | (nan & dr)), p, one);
-		}
-	}
-	{
-		/* a tree shallower than the group reached its leaf depth - depth_t levels ago */
-		uint8_t depths[AC_LANES] = { 0 };
-		const uint8_t *from = l->depth + t;
-
-		if (count < AC_LANES) {
-			for (size_t k = 0; k < count; k++)
-				depths[k] = l->depth[t + k];
-			from = depths;
-		}
-		const __m512i own = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)from));
-		const __m512i shift = _mm512_sub_epi32(_mm512_set1_epi32((int)depth), own);
-		const __m512i leaf = _mm512_add_epi32(_mm512_maskz_loadu_epi32(valid, l->leaf_begin + t),
-						      _mm512_srlv_epi32(p, shift));
-
-		_mm512_storeu_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, leaf, l->leaf,
-							     4));
-	}
+	_mm512_storeu_ps(v, leaves);
 	if (m->num_groups == 1) {
 		for (size_t k = 0; k < count; k++)
 			margin[0] += v[k];
@@ -299,49 +439,78 @@ lanes512(const appcore_model *m, const __m512 *row, const float *values, size_t 
 	}
 }
 
-/* One row: groups of 16 trees in lanes where the layout has them, the portable walker (8
- * trees interleaved) for the rest, in tree order. */
+/* How many trees from t the lanes take as one group: 16, the model's partial last group (its
+ * missing lanes masked off; walked with the others, a few trees there cost less than the
+ * portable walker's chains of loads after them), or 0 when no lane group starts at t within
+ * [t, tree_end). */
+static size_t lane_trees(const appcore_model *m, size_t t, size_t tree_end)
+{
+	const ac_layout *l = m->layout;
+	const size_t g = t / AC_LANES;
+	const size_t count = m->num_trees - t < AC_LANES ? m->num_trees - t : AC_LANES;
+
+	if (t % AC_LANES != 0 || t + count > tree_end ||
+	    g >= l->num_lane_groups || l->lane_begin[g] == UINT32_MAX)
+		return 0;
+	return count;
+}
+
+/* One row: runs of up to WALK512_GROUPS lane groups walked together, the portable walker (8
+ * trees interleaved) for trees outside lane groups; every leaf added in tree order. */
 AVX512 static void trees512(const appcore_model *m, const float *row, size_t tree_begin,
 			    size_t tree_end, float *margin)
 {
 	const ac_layout *l = m->layout;
 	const size_t nf = m->num_features;
 	size_t t = tree_begin;
-	__m512 regs[4];
+	__m512 regs[4], leaves[WALK512_GROUPS];
 
 	if (l->num_lane_groups == 0) {
 		ac_kernel_heap_trees(m, row, tree_begin, tree_end, margin);
 		return;
 	}
-	for (size_t i = 0; i < 4 && nf <= 64; i++) {
-		const size_t have = nf > 16 * i ? nf - 16 * i : 0;
+	/* the row in registers, handed to the walks by value so that they stay there (unused
+	 * beyond 64 features, where values are gathered) */
+	for (size_t i = 0; i < 4; i++) {
+		const size_t have = nf <= 64 && nf > 16 * i ? nf - 16 * i : 0;
 
 		regs[i] = _mm512_maskz_loadu_ps(
 			(__mmask16)(have >= 16 ? 0xFFFF : (1u << have) - 1), row + 16 * i);
 	}
 	while (t < tree_end) {
-		const size_t g = t / AC_LANES;
+		size_t groups = 0, last = 0, count;
+		unsigned deepest = 0;
 
-		/* a whole group, or the partial last one when the range ends with the model and
-		 * it has enough trees to pay for a group's fixed cost (measured: 2 trees do not) */
-		const size_t count = m->num_trees - t < AC_LANES ? m->num_trees - t : AC_LANES;
+		/* a run of groups; only the model's last one can be partial, so it ends a run */
+		while (groups < WALK512_GROUPS &&
+		       (count = lane_trees(m, t + groups * AC_LANES, tree_end)) > 0) {
+			const unsigned depth = l->lane_depth[t / AC_LANES + groups];
 
-		if (t % AC_LANES == 0 && t + count <= tree_end && count >= AC_LANES / 2 &&
-		    g < l->num_lane_groups &&
-		    l->lane_begin[g] != UINT32_MAX) {
-			/* a constant count for whole groups, so that path unrolls */
-			if (count == AC_LANES)
-				lanes512(m, nf <= 64 ? regs : NULL, row, g, AC_LANES, margin);
-			else
-				lanes512(m, nf <= 64 ? regs : NULL, row, g, count, margin);
-			t += count;
-		} else {
+			deepest = depth > deepest ? depth : deepest;
+			groups++;
+			last = count;
+			if (count < AC_LANES)
+				break;
+		}
+		if (groups == 0) {
 			/* up to the next group boundary (or the end) */
-			size_t stop = (g + 1) * AC_LANES;
+			size_t stop = (t / AC_LANES + 1) * AC_LANES;
 
 			stop = stop < tree_end ? stop : tree_end;
 			ac_kernel_heap_trees(m, row, t, stop, margin);
 			t = stop;
+			continue;
+		}
+		walk512_table[groups - 1][deepest <= WALK512_MAX_DEPTH ? deepest : 0](
+			m, regs[0], regs[1], regs[2], regs[3], row, t / AC_LANES, last, leaves);
+		for (size_t i = 0; i < groups; i++) {
+			count = i + 1 == groups ? last : AC_LANES;
+			/* a constant count for whole groups, so that path unrolls */
+			if (count == AC_LANES)
+				add512_lanes(m, leaves[i], t, AC_LANES, margin);
+			else
+				add512_lanes(m, leaves[i], t, count, margin);
+			t += count;
 		}
 	}
 }

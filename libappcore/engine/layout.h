@@ -57,10 +57,17 @@ typedef struct ac_layout {
 	uint32_t *lane_begin;  /* per group: its first entry in lane_feature/lane_threshold */
 	uint8_t *lane_depth;   /* per group: its deepest tree's depth */
 	size_t num_lane_groups;
+	/* Leaf lanes of groups no deeper than AC_LANE_LEAVES_MAX_DEPTH (D): 2^D vectors of 16,
+	 * entry j of lane i the leaf tree i reaches at position j of level D (a shallower tree's
+	 * leaf repeated over the positions below it; 0 past the last tree), so a row's 16 leaves
+	 * are picked by blends instead of a gather. lane_leaf_begin UINT32_MAX for other groups. */
+	float *lane_leaf;
+	uint32_t *lane_leaf_begin;
 } ac_layout;
 
 #define AC_LANES 16
 #define AC_LANES_MAX_DEPTH 8
+#define AC_LANE_LEAVES_MAX_DEPTH 4
 
 typedef void (*ac_kernel_fn)(const appcore_model *m, const float *rows, size_t count,
 			     size_t tree_begin, size_t tree_end, float *margins);

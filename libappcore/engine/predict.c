@@ -140,6 +140,22 @@ static void score_chunk(void *ctx, size_t chunk, size_t worker)
 	score_rows(j, start, count, j->heap ? j->heap + worker * j->m->num_groups : stack);
 }
 
+/* One row, on the caller: an embedding program's per-request call. For a small model the
+ * batch machinery (the job, slices and blocks, divisions to size them, the pool's entry)
+ * cost a sixth of the call, so the row goes straight to score_rows as a block of one. */
+static int score_one(const appcore_model *m, const float *row, appcore_output_kind kind,
+		     size_t tree_begin, size_t tree_end, ac_kernel kernel, float *out)
+{
+	const struct job j = { .m = m, .rows = row, .num_rows = 1, .kind = kind,
+			       .tree_begin = tree_begin, .tree_end = tree_end, .out = out,
+			       .width = appcore_model_output_size(m, kind),
+			       .block = 1, .chunk_rows = 1, .kernel = ac_kernel_function(kernel) };
+	float margins[STACK_MARGINS];
+
+	score_rows(&j, 0, 1, margins);
+	return APPCORE_OK;
+}
+
 int ac_engine_predict(const appcore_model *m, const float *rows, size_t num_rows,
 		      appcore_output_kind kind, size_t tree_begin, size_t tree_end,
 		      appcore_pool *pool, float *out, appcore_error *err)
@@ -173,6 +189,8 @@ int ac_engine_predict_kernel(const appcore_model *m, const float *rows, size_t n
 				    ac_kernel_name(kernel));
 	if (num_rows == 0)
 		return APPCORE_OK;
+	if (num_rows == 1 && m->num_groups <= STACK_MARGINS)
+		return score_one(m, rows, kind, tree_begin, tree_end, kernel, out);
 	j = (struct job){ .m = m, .rows = rows, .num_rows = num_rows, .kind = kind,
 			  .tree_begin = tree_begin, .tree_end = tree_end, .out = out,
 			  .width = appcore_model_output_size(m, kind),
