@@ -143,8 +143,10 @@ static void score_chunk(void *ctx, size_t chunk, size_t worker)
 /* One row, on the caller: an embedding program's per-request call. For a small model the
  * batch machinery (the job, slices and blocks, divisions to size them, the pool's entry)
  * cost a sixth of the call, so the row goes straight to score_rows as a block of one. */
+/* NOLINTBEGIN(readability-non-const-parameter): out is written through job.out */
 static int score_one(const appcore_model *m, const float *row, appcore_output_kind kind,
 		     size_t tree_begin, size_t tree_end, ac_kernel kernel, float *out)
+/* NOLINTEND(readability-non-const-parameter) */
 {
 	const struct job j = { .m = m, .rows = row, .num_rows = 1, .kind = kind,
 			       .tree_begin = tree_begin, .tree_end = tree_end, .out = out,
