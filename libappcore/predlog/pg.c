@@ -69,15 +69,8 @@ static int wait_socket(int sock, short events, int64_t deadline_ms, const atomic
 int pl_pg_check_conninfo(const char *conninfo, char *errbuf, size_t errsize)
 {
 	char *message = NULL;
-	PQconninfoOption *options;
-	char why[256];
+	PQconninfoOption *options = pl_pq()->PQconninfoParse(conninfo, &message);
 
-	/* the log's first use of libpq: it is loaded here (dynlib.h) */
-	if (pl_libpq(why, sizeof(why)) == NULL) {
-		set_error(errbuf, errsize, "the prediction log needs libpq", why);
-		return -1;
-	}
-	options = pl_pq()->PQconninfoParse(conninfo, &message);
 	if (options == NULL) {
 		set_error(errbuf, errsize, "invalid connection string",
 			  message ? message : "out of memory");
@@ -105,13 +98,8 @@ int pl_pg_connect(struct pl_pg **out, const char *conninfo, const char *password
 	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
 	struct pl_pg *pg;
 	PGconn *conn;
-	char why[256];
 
 	*out = NULL;
-	if (pl_libpq(why, sizeof(why)) == NULL) {
-		set_error(errbuf, errsize, "the prediction log needs libpq", why);
-		return PL_PG_DOWN;
-	}
 	conn = pl_pq()->PQconnectStartParams(keys, values, 1);
 	if (conn == NULL) {
 		set_error(errbuf, errsize, "cannot connect", "out of memory");

@@ -1,7 +1,10 @@
 /* PostgreSQL through libpq's asynchronous API, every operation bounded by a deadline: a
  * database that is stopped (SIGSTOP) or unreachable costs the sender thread at most the
  * deadline, never a hang. The deadline is the earlier of the operation's own and
- * `*abort_at_ms` (CLOCK_MONOTONIC ms, 0 = none), which appcore_predlog_close() sets. */
+ * `*abort_at_ms` (CLOCK_MONOTONIC ms, 0 = none), which appcore_predlog_close() sets.
+ *
+ * libpq is loaded with dlopen() (dynlib.h) by appcore_predlog_open(), which every log passes
+ * through before any function here runs. */
 #ifndef APPCORE_PREDLOG_PG_H
 #define APPCORE_PREDLOG_PG_H
 
