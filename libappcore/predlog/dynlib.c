@@ -64,19 +64,27 @@ static void load(struct loaded *l)
 
 static struct pl_libpq libpq_api;
 static const char *const libpq_names[] = { PL_LIBPQ_FUNCTIONS(PL_DYNLIB_NAME) };
-static struct loaded libpq_state = { PTHREAD_ONCE_INIT, LIBPQ_SONAME, libpq_names,
+static struct loaded libpq_state = { PTHREAD_ONCE_INIT,
+				     LIBPQ_SONAME,
+				     libpq_names,
 				     sizeof(libpq_names) / sizeof(libpq_names[0]),
-				     (void **)&libpq_api, 0, "" };
+				     (void **)&libpq_api,
+				     0,
+				     "" };
 
 static struct pl_libcrypto libcrypto_api;
 static const char *const libcrypto_names[] = { PL_LIBCRYPTO_FUNCTIONS(PL_DYNLIB_NAME) };
-static struct loaded libcrypto_state = { PTHREAD_ONCE_INIT, LIBCRYPTO_SONAME, libcrypto_names,
+static struct loaded libcrypto_state = { PTHREAD_ONCE_INIT,
+					 LIBCRYPTO_SONAME,
+					 libcrypto_names,
 					 sizeof(libcrypto_names) / sizeof(libcrypto_names[0]),
-					 (void **)&libcrypto_api, 0, "" };
+					 (void **)&libcrypto_api,
+					 0,
+					 "" };
 
 /* The structs hold exactly one pointer per name, in the names' order. */
-_Static_assert(sizeof(struct pl_libpq) == sizeof(libpq_names) / sizeof(libpq_names[0]) *
-						 sizeof(void *),
+_Static_assert(sizeof(struct pl_libpq) ==
+		   sizeof(libpq_names) / sizeof(libpq_names[0]) * sizeof(void *),
 	       "struct pl_libpq: one pointer per function");
 _Static_assert(sizeof(struct pl_libcrypto) ==
 		   sizeof(libcrypto_names) / sizeof(libcrypto_names[0]) * sizeof(void *),

@@ -13,38 +13,38 @@
 #include <openssl/evp.h>
 
 /* The libpq functions pg.c calls; a member has the function's own name and type. */
-#define PL_LIBPQ_FUNCTIONS(X)                                                                 \
-	X(PQconninfoParse)                                                                    \
-	X(PQconninfoFree)                                                                     \
-	X(PQfreemem)                                                                          \
-	X(PQconnectStartParams)                                                               \
-	X(PQconnectPoll)                                                                      \
-	X(PQstatus)                                                                           \
-	X(PQerrorMessage)                                                                     \
-	X(PQsocket)                                                                           \
-	X(PQfinish)                                                                           \
-	X(PQsetnonblocking)                                                                   \
-	X(PQsetNoticeProcessor)                                                               \
-	X(PQconsumeInput)                                                                     \
-	X(PQflush)                                                                            \
-	X(PQisBusy)                                                                           \
-	X(PQgetResult)                                                                        \
-	X(PQresultErrorField)                                                                 \
-	X(PQsendQuery)                                                                        \
-	X(PQresultStatus)                                                                     \
-	X(PQcmdTuples)                                                                        \
-	X(PQntuples)                                                                          \
-	X(PQnfields)                                                                          \
-	X(PQgetisnull)                                                                        \
-	X(PQgetvalue)                                                                         \
-	X(PQresultErrorMessage)                                                               \
-	X(PQclear)                                                                            \
-	X(PQescapeLiteral)                                                                    \
-	X(PQputCopyData)                                                                      \
+#define PL_LIBPQ_FUNCTIONS(X)                                                                      \
+	X(PQconninfoParse)                                                                         \
+	X(PQconninfoFree)                                                                          \
+	X(PQfreemem)                                                                               \
+	X(PQconnectStartParams)                                                                    \
+	X(PQconnectPoll)                                                                           \
+	X(PQstatus)                                                                                \
+	X(PQerrorMessage)                                                                          \
+	X(PQsocket)                                                                                \
+	X(PQfinish)                                                                                \
+	X(PQsetnonblocking)                                                                        \
+	X(PQsetNoticeProcessor)                                                                    \
+	X(PQconsumeInput)                                                                          \
+	X(PQflush)                                                                                 \
+	X(PQisBusy)                                                                                \
+	X(PQgetResult)                                                                             \
+	X(PQresultErrorField)                                                                      \
+	X(PQsendQuery)                                                                             \
+	X(PQresultStatus)                                                                          \
+	X(PQcmdTuples)                                                                             \
+	X(PQntuples)                                                                               \
+	X(PQnfields)                                                                               \
+	X(PQgetisnull)                                                                             \
+	X(PQgetvalue)                                                                              \
+	X(PQresultErrorMessage)                                                                    \
+	X(PQclear)                                                                                 \
+	X(PQescapeLiteral)                                                                         \
+	X(PQputCopyData)                                                                           \
 	X(PQputCopyEnd)
 
-#define PL_LIBCRYPTO_FUNCTIONS(X)                                                             \
-	X(EVP_Digest)                                                                         \
+#define PL_LIBCRYPTO_FUNCTIONS(X)                                                                  \
+	X(EVP_Digest)                                                                              \
 	X(EVP_sha256)
 
 /* a declaration: the name cannot be parenthesised */

@@ -113,8 +113,9 @@ int pl_pg_connect(struct pl_pg **out, const char *conninfo, const char *password
 			pl_pq()->PQfinish(conn);
 			return PL_PG_DOWN;
 		}
-		if (wait_socket(pl_pq()->PQsocket(conn), status == PGRES_POLLING_READING ? POLLIN : POLLOUT,
-				deadline_ms, abort_at) != 0) {
+		if (wait_socket(pl_pq()->PQsocket(conn),
+				status == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline_ms,
+				abort_at) != 0) {
 			set_error(errbuf, errsize, "cannot connect", "timed out");
 			pl_pq()->PQfinish(conn);
 			return PL_PG_DOWN;
@@ -158,7 +159,8 @@ static int flush_out(struct pl_pg *pg, int64_t deadline, const atomic_llong *abo
 	int rc;
 
 	while ((rc = pl_pq()->PQflush(pg->conn)) == 1) {
-		if (wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0)
+		if (wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline,
+				abort_at) != 0)
 			return -1;
 		if (!pl_pq()->PQconsumeInput(pg->conn))
 			return -1;
@@ -210,14 +212,16 @@ static int run(struct pl_pg *pg, const char *sql, struct run_out *out, int64_t d
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (!pl_pq()->PQsendQuery(pg->conn, sql) || flush_out(pg, deadline, abort_at) != 0) {
-		set_error(errbuf, errsize, "database connection lost", pl_pq()->PQerrorMessage(pg->conn));
+		set_error(errbuf, errsize, "database connection lost",
+			  pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
 	for (;;) {
 		if (next_result(pg, &res, deadline, abort_at) != 0) {
 			set_error(errbuf, errsize, "database did not answer in time",
-				  pl_pq()->PQstatus(pg->conn) == CONNECTION_BAD ? pl_pq()->PQerrorMessage(pg->conn)
-								      : NULL);
+				  pl_pq()->PQstatus(pg->conn) == CONNECTION_BAD
+				      ? pl_pq()->PQerrorMessage(pg->conn)
+				      : NULL);
 			return PL_PG_DOWN;
 		}
 		if (res == NULL)
@@ -225,7 +229,8 @@ static int run(struct pl_pg *pg, const char *sql, struct run_out *out, int64_t d
 		switch (pl_pq()->PQresultStatus(res)) {
 		case PGRES_COMMAND_OK:
 		case PGRES_TUPLES_OK:
-			if (out != NULL && !out->has_tuples && pl_pq()->PQcmdTuples(res)[0] != '\0') {
+			if (out != NULL && !out->has_tuples &&
+			    pl_pq()->PQcmdTuples(res)[0] != '\0') {
 				out->tuples = strtoull(pl_pq()->PQcmdTuples(res), NULL, 10);
 				out->has_tuples = true;
 			}
@@ -290,7 +295,8 @@ int pl_pg_prepare(struct pl_pg *pg, int *version, int64_t deadline,
 
 		if (m->version <= *version)
 			continue;
-		description = pl_pq()->PQescapeLiteral(pg->conn, m->description, strlen(m->description));
+		description =
+		    pl_pq()->PQescapeLiteral(pg->conn, m->description, strlen(m->description));
 		size = strlen(m->sql) + (description ? strlen(description) : 0) + 128;
 		sql = malloc(size);
 		if (description == NULL || sql == NULL) {
@@ -335,14 +341,16 @@ static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t
 
 	snprintf(command, sizeof(command), "COPY %s (" PL_COPY_COLUMNS ") FROM STDIN", table);
 	*copied = 0;
-	if (!pl_pq()->PQsendQuery(pg->conn, command) ||
-	    flush_out(pg, deadline, abort_at) != 0 || next_result(pg, &res, deadline, abort_at) != 0) {
-		set_error(errbuf, errsize, "database connection lost", pl_pq()->PQerrorMessage(pg->conn));
+	if (!pl_pq()->PQsendQuery(pg->conn, command) || flush_out(pg, deadline, abort_at) != 0 ||
+	    next_result(pg, &res, deadline, abort_at) != 0) {
+		set_error(errbuf, errsize, "database connection lost",
+			  pl_pq()->PQerrorMessage(pg->conn));
 		return PL_PG_DOWN;
 	}
 	if (res == NULL || pl_pq()->PQresultStatus(res) != PGRES_COPY_IN) {
 		set_error(errbuf, errsize, "COPY failed",
-			  res ? pl_pq()->PQresultErrorMessage(res) : pl_pq()->PQerrorMessage(pg->conn));
+			  res ? pl_pq()->PQresultErrorMessage(res)
+			      : pl_pq()->PQerrorMessage(pg->conn));
 		rc = res ? classify(res) : PL_PG_DOWN;
 		pl_pq()->PQclear(res);
 		while (next_result(pg, &res, deadline, abort_at) == 0 && res != NULL)
@@ -358,7 +366,9 @@ static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t
 			done += piece;
 			continue;
 		}
-		if (sent < 0 || wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline, abort_at) != 0 ||
+		if (sent < 0 ||
+		    wait_socket(pl_pq()->PQsocket(pg->conn), POLLIN | POLLOUT, deadline,
+				abort_at) != 0 ||
 		    !pl_pq()->PQconsumeInput(pg->conn)) {
 			set_error(errbuf, errsize, "database connection lost during COPY",
 				  pl_pq()->PQerrorMessage(pg->conn));
@@ -385,7 +395,8 @@ static int copy_in(struct pl_pg *pg, const char *table, const char *data, size_t
 			break;
 		if (pl_pq()->PQresultStatus(res) != PGRES_COMMAND_OK && rc == PL_PG_OK) {
 			rc = classify(res);
-			set_error(errbuf, errsize, "COPY failed", pl_pq()->PQresultErrorMessage(res));
+			set_error(errbuf, errsize, "COPY failed",
+				  pl_pq()->PQresultErrorMessage(res));
 		} else if (pl_pq()->PQresultStatus(res) == PGRES_COMMAND_OK) {
 			*copied = strtoull(pl_pq()->PQcmdTuples(res), NULL, 10);
 		}
