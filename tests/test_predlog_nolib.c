@@ -11,6 +11,10 @@
 
 #include "check_main.h"
 
+#define UNUSABLE_LIBPQ                                                                         \
+	"the prediction log needs libpq (Debian package libpq5): libpq.so.5 has no "           \
+	"PQconninfoParse: "
+
 START_TEST(open_says_libpq_is_unusable)
 {
 	appcore_predlog_options o = APPCORE_PREDLOG_OPTIONS_INIT;
@@ -23,11 +27,7 @@ START_TEST(open_says_libpq_is_unusable)
 	ck_assert_ptr_null(log);
 	ck_assert_int_eq(err.code, APPCORE_EUNAVAILABLE);
 	/* dlerror()'s wording after the colon is glibc's */
-	ck_assert_msg(strncmp(err.message,
-			      "the prediction log needs libpq (Debian package libpq5): libpq.so.5 "
-			      "has no PQconninfoParse: ",
-			      strlen("the prediction log needs libpq (Debian package libpq5): "
-				     "libpq.so.5 has no PQconninfoParse: ")) == 0,
+	ck_assert_msg(strncmp(err.message, UNUSABLE_LIBPQ, strlen(UNUSABLE_LIBPQ)) == 0,
 		      "message: %s", err.message);
 	/* the answer is the same the second time (loaded once per process) */
 	ck_assert_int_eq(appcore_predlog_open(&log, &o, &err), APPCORE_EUNAVAILABLE);
