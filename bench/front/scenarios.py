@@ -137,18 +137,22 @@ def scenario_probes(results):
             server.stop()
 
 
+def attack(port):
+    """500 slowloris and 100 slow-body connections against port for the length of a run, at
+    the lowest priority: on other machines, as attackers are, they would not take this
+    machine's two cores from the server and wrk. Returns both load generators."""
+    loris = background(port, "slowloris", "--clients", 500, "--seconds", SECONDS + 8, nice=19)
+    body = background(port, "slowbody", "--clients", 100, "--seconds", SECONDS + 8, nice=19)
+    time.sleep(3)
+    return loris, body
+
+
 def scenario_attack(results):
     server = Server()
     try:
         wrk(server.port, 4, 2, threads=1)  # warm-up
         alone = wrk(server.port, 16, SECONDS, threads=1)
-        # the attackers run at the lowest priority: on other machines, as attackers are, they
-        # would not take this machine's two cores from the server and wrk
-        loris = background(server.port, "slowloris", "--clients", 500, "--seconds", SECONDS + 8,
-                           nice=19)
-        body = background(server.port, "slowbody", "--clients", 100, "--seconds", SECONDS + 8,
-                          nice=19)
-        time.sleep(3)
+        loris, body = attack(server.port)
         health_main = background(server.port, "probe", "--count", int(SECONDS * 10), "--every", 0.1)
         health_ops = background(server.ops_port, "probe", "--count", int(SECONDS * 10),
                                 "--every", 0.1)
@@ -166,11 +170,7 @@ def scenario_attack(results):
     server, decoy = Server(), Server()
     try:
         wrk(server.port, 4, 2, threads=1)
-        loris = background(decoy.port, "slowloris", "--clients", 500, "--seconds", SECONDS + 8,
-                           nice=19)
-        body = background(decoy.port, "slowbody", "--clients", 100, "--seconds", SECONDS + 8,
-                          nice=19)
-        time.sleep(3)
+        loris, body = attack(decoy.port)
         row["predict, attack on another server"] = wrk(server.port, 16, SECONDS, threads=1)
         finish(loris)
         finish(body)
